@@ -1,0 +1,52 @@
+import NIOCore
+
+/// §5 of docs/wire-format.md: typed frames inside the sealed payload, each `type(1) length(2) body`.
+extension ByteBuffer {
+    /// Appends a frame whose body is written by `body`; the length is filled in afterwards, so the
+    /// body is written once, in place. The body must stay under 65 536 bytes.
+    @inlinable
+    public mutating func writeFrame(_ type: FrameType, body: (inout ByteBuffer) -> Void) {
+        writeInteger(type.rawValue)
+        let lengthAt = writerIndex
+        writeInteger(UInt16(0))
+        let start = writerIndex
+        body(&self)
+        let length = writerIndex - start
+        precondition(length <= Int(UInt16.max), "frame body too long")
+        setInteger(UInt16(length), at: lengthAt)
+    }
+}
+
+/// A frame read from a payload: its type and a slice of the buffer holding its body (no copy).
+public struct Frame: Sendable {
+    public var type: FrameType
+    public var body: ByteBuffer
+}
+
+/// Iterates the frames of an opened payload (after the timestamp). Unknown ignorable frames
+/// (type ≥ 0x80) are skipped; an unknown mandatory frame or a length past the end is an error,
+/// and the caller drops the whole packet.
+public struct FrameReader: Sendable {
+    private var buffer: ByteBuffer
+
+    public init(_ frames: ByteBuffer) { buffer = frames }
+
+    /// The next frame, `nil` at the end, or the reason the rest is malformed.
+    public mutating func next() -> Result<Frame, ContainerError>? {
+        while buffer.readableBytes > 0 {
+            guard let rawType = buffer.readInteger(as: UInt8.self),
+                let length = buffer.readInteger(as: UInt16.self),
+                let body = buffer.readSlice(length: Int(length))
+            else {
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return .failure(.truncated)
+            }
+            if let type = FrameType(rawValue: rawType) { return .success(Frame(type: type, body: body)) }
+            if rawType < WireFormat.firstIgnorableFrameType {
+                buffer.moveReaderIndex(to: buffer.writerIndex)
+                return .failure(.unknownFrameType)
+            }
+        }
+        return nil
+    }
+}
