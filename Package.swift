@@ -29,6 +29,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Link models (loss, later delay, rate, queue, schedules): pure, driven by `now` and a
+        // generator, shared by the offline simulator and the live WAN emulator.
+        .target(
+            name: "SDWANLinkModel",
+            dependencies: ["SDWANCore"]
+        ),
         // The shell's file handling: key files now, the YAML configuration later. Reads files, never
         // sockets; shared by the live nodes and the simulator.
         .target(
@@ -54,6 +60,16 @@ let package = Package(
         .testTarget(
             name: "SDWANConfigTests",
             dependencies: ["SDWANConfig", "SDWANCore"]
+        ),
+        .testTarget(
+            name: "SDWANLinkModelTests",
+            dependencies: ["SDWANLinkModel", "SDWANCore"]
+        ),
+        // Benchmarks that print figures and ratios against a baseline measured in the same run:
+        // `swift run -c release sdwan-bench [name ...]`.
+        .executableTarget(
+            name: "sdwan-bench",
+            dependencies: ["SDWANCore", "CSodium"]
         ),
     ],
     swiftLanguageModes: [.v6]

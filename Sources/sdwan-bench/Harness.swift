@@ -1,0 +1,36 @@
+/// A small benchmark harness: each benchmark measures its subject and a baseline in the same run and
+/// prints both with their ratio, since absolute figures on a shared machine mean little.
+struct Benchmark: Sendable {
+    let name: String
+    let summary: String
+    let run: @Sendable () -> Void
+}
+
+/// Nanoseconds per operation of `body`, best of `rounds` rounds of `iterations` calls: the minimum
+/// is the least disturbed by the other tenants of the machine.
+func nanosecondsPerOperation(iterations: Int, rounds: Int = 7, _ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    for _ in 0..<max(1, iterations / 10) { body() }  // warm-up
+    var best = Double.infinity
+    for _ in 0..<rounds {
+        let elapsed = clock.measure {
+            for _ in 0..<iterations { body() }
+        }
+        let ns = Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9
+        best = min(best, ns / Double(iterations))
+    }
+    return best
+}
+
+/// Prints one comparison line: subject, baseline, ratio and the goal it is held to.
+func report(_ label: String, subject: Double, baseline: Double, goal: String) {
+    let ratio = subject / baseline
+    let s = (subject * 10).rounded() / 10
+    let b = (baseline * 10).rounded() / 10
+    let r = (ratio * 1000).rounded() / 1000
+    print("\(label): \(s) ns/op vs baseline \(b) ns/op, ratio \(r)× (goal \(goal))")
+}
+
+/// Keeps a value alive so the optimiser cannot drop the work that produced it.
+@inline(never)
+func blackHole<T>(_ value: T) {}
