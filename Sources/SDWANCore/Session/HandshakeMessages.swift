@@ -59,8 +59,8 @@ public enum HandshakeWire {
         )
     }
 
-    /// The first checks on a received handshake message, all before any Diffie-Hellman: length,
-    /// type, version, reserved byte, mac1 (constant time), mac2. `nil` when it passes.
+    /// The first checks on a received handshake message, all before any Diffie-Hellman: type,
+    /// length, version, reserved byte, mac1 (constant time), mac2. `nil` when it passes.
     static func checkClearParts(
         _ buffer: ByteBuffer,
         type: MessageType,
@@ -68,9 +68,10 @@ public enum HandshakeWire {
         mac1Offset: Int,
         mac1Key: [UInt8]
     ) -> SessionDropReason? {
-        guard buffer.readableBytes >= length else { return .truncated }
         let at = buffer.readerIndex
-        guard buffer.getInteger(at: at, as: UInt8.self) == type.rawValue else { return .wrongMessageType }
+        guard let typeByte = buffer.getInteger(at: at, as: UInt8.self) else { return .truncated }
+        guard typeByte == type.rawValue else { return .wrongMessageType }
+        guard buffer.readableBytes >= length else { return .truncated }
         guard buffer.getInteger(at: at + 1, as: UInt8.self) == WireFormat.version else { return .unsupportedVersion }
         guard buffer.getInteger(at: at + 3, as: UInt8.self) == 0 else { return .reservedBitsSet }
         guard buffer.readableBytes == length else { return .trailingBytes }
