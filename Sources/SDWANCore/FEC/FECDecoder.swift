@@ -79,6 +79,8 @@ public struct FECDecoder: Sendable {
         public var inconsistentParity = 0
         /// Malformed PARITY frames by `ParityDropReason.rawValue`.
         public var malformedParity = [Int](repeating: 0, count: ParityDropReason.allCases.count)
+
+        public init() {}
     }
 
     private struct Slot {

@@ -61,6 +61,8 @@ public struct FECEncoder: Sendable {
 
         /// Parity bytes per protected member byte.
         public var byteOverhead: Double { memberBytes == 0 ? 0 : Double(parityBytes) / Double(memberBytes) }
+        public init() {}
+
         /// Parity frames per protected member: 1/k when every group fills, more with partial groups.
         public var packetOverhead: Double {
             membersProtected == 0 ? 0 : Double(parityFrames) / Double(membersProtected)
