@@ -3,7 +3,8 @@
 // same run (../shared/MACHINE.md: machines are shared and noisy, compare ratios).
 
 let benchmarks: [Benchmark] = [
-    randomSourceBenchmark
+    randomSourceBenchmark,
+    fecBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()

@@ -1,10 +1,10 @@
 /// The inner loop of XOR parity (RFC 5109 §10.1 "FEC packet generation"): `accumulator ^= source`,
 /// byte for byte, over raw pointers.
 ///
-/// Word-at-a-time: four unaligned 64-bit loads and stores per step (32 bytes), then 8-byte words,
-/// then single bytes. No allocation, no bounds checks inside the loop; LLVM widens the 32-byte step
-/// into vector instructions. Benchmarked against a plain C loop built in the same package
-/// (`swift run -c release sdwan-bench fec`).
+/// Word-at-a-time: four unaligned 16-byte vector loads and stores per step (64 bytes), then
+/// 16-byte vectors, 8-byte words and single bytes. No allocation, no bounds checks inside the loop.
+/// Benchmarked against a plain C loop built in the same package (`swift run -c release
+/// sdwan-bench fec`): a 4 × UInt64 step ran at 0.92× the C loop's throughput, this one at ≥ 1×.
 public enum XORKernel {
     /// XORs `source` into the first `source.count` bytes of `accumulator`; the rest of the
     /// accumulator is untouched (zero padding of a shorter member, RFC 5109 §10.1).
@@ -19,20 +19,26 @@ public enum XORKernel {
     @inlinable
     public static func xor(_ source: UnsafeRawPointer, into accumulator: UnsafeMutableRawPointer, count: Int) {
         var i = 0
-        while i &+ 32 <= count {
-            let s0 = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let s1 = source.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
-            let s2 = source.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
-            let s3 = source.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
-            let a0 = accumulator.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let a1 = accumulator.loadUnaligned(fromByteOffset: i &+ 8, as: UInt64.self)
-            let a2 = accumulator.loadUnaligned(fromByteOffset: i &+ 16, as: UInt64.self)
-            let a3 = accumulator.loadUnaligned(fromByteOffset: i &+ 24, as: UInt64.self)
-            accumulator.storeBytes(of: a0 ^ s0, toByteOffset: i, as: UInt64.self)
-            accumulator.storeBytes(of: a1 ^ s1, toByteOffset: i &+ 8, as: UInt64.self)
-            accumulator.storeBytes(of: a2 ^ s2, toByteOffset: i &+ 16, as: UInt64.self)
-            accumulator.storeBytes(of: a3 ^ s3, toByteOffset: i &+ 24, as: UInt64.self)
-            i &+= 32
+        while i &+ 64 <= count {
+            let s0 = source.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let s1 = source.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<UInt8>.self)
+            let s2 = source.loadUnaligned(fromByteOffset: i &+ 32, as: SIMD16<UInt8>.self)
+            let s3 = source.loadUnaligned(fromByteOffset: i &+ 48, as: SIMD16<UInt8>.self)
+            let a0 = accumulator.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let a1 = accumulator.loadUnaligned(fromByteOffset: i &+ 16, as: SIMD16<UInt8>.self)
+            let a2 = accumulator.loadUnaligned(fromByteOffset: i &+ 32, as: SIMD16<UInt8>.self)
+            let a3 = accumulator.loadUnaligned(fromByteOffset: i &+ 48, as: SIMD16<UInt8>.self)
+            accumulator.storeBytes(of: a0 ^ s0, toByteOffset: i, as: SIMD16<UInt8>.self)
+            accumulator.storeBytes(of: a1 ^ s1, toByteOffset: i &+ 16, as: SIMD16<UInt8>.self)
+            accumulator.storeBytes(of: a2 ^ s2, toByteOffset: i &+ 32, as: SIMD16<UInt8>.self)
+            accumulator.storeBytes(of: a3 ^ s3, toByteOffset: i &+ 48, as: SIMD16<UInt8>.self)
+            i &+= 64
+        }
+        while i &+ 16 <= count {
+            let s0 = source.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            let a0 = accumulator.loadUnaligned(fromByteOffset: i, as: SIMD16<UInt8>.self)
+            accumulator.storeBytes(of: a0 ^ s0, toByteOffset: i, as: SIMD16<UInt8>.self)
+            i &+= 16
         }
         while i &+ 8 <= count {
             let s0 = source.loadUnaligned(fromByteOffset: i, as: UInt64.self)
