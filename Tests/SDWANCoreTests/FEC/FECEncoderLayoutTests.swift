@@ -48,11 +48,11 @@ import Testing
         descriptors += Self.drain(&encoder)
         // Every group closed within its budget of its first member.
         #expect(descriptors.allSatisfy { $0.closedAt - $0.openedAt <= budget })
-        // 5 ms spacing, stride 2: a slot sees a member every 10 ms, so a 20 ms budget admits
-        // members at +0, +10 and +20 ms, the last closing the group at its deadline... which
-        // protect() does first, so groups hold 2 members, plus the first and last.
+        // 5 ms spacing, stride 2: a slot sees a member every 10 ms, at +0, +10, +20 ms of its
+        // group's opening; the budget ends at +20 ms, before that third member, so every group
+        // closes by its deadline with 2 members (1000 members → 500 groups of 2).
         let stats = encoder.statistics
-        #expect(stats.groupsClosedPartial > 0 && stats.groupsClosedFull == 0)
+        #expect(stats.groupsClosedPartial == 500 && stats.groupsClosedFull == 0 && stats.groupsBySize[2] == 500)
         #expect(stats.groupsBySize.enumerated().reduce(0) { $0 + $1.offset * $1.element } == 1000)
         #expect(stats.parityFrames == descriptors.count)
         #expect(abs(stats.packetOverhead - Double(stats.parityFrames) / 1000) < 1e-12)
