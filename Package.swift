@@ -54,6 +54,7 @@ let package = Package(
             name: "SDWANCoreTests",
             dependencies: [
                 "SDWANCore",
+                "SDWANLinkModel",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
@@ -65,11 +66,13 @@ let package = Package(
             name: "SDWANLinkModelTests",
             dependencies: ["SDWANLinkModel", "SDWANCore"]
         ),
+        // A plain C XOR loop, the baseline for the Swift XOR parity kernel (sdwan-bench fec).
+        .target(name: "CXORBaseline"),
         // Benchmarks that print figures and ratios against a baseline measured in the same run:
         // `swift run -c release sdwan-bench [name ...]`.
         .executableTarget(
             name: "sdwan-bench",
-            dependencies: ["SDWANCore", "CSodium"]
+            dependencies: ["SDWANCore", "CSodium", "CXORBaseline"]
         ),
     ],
     swiftLanguageModes: [.v6]

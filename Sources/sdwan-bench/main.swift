@@ -5,6 +5,7 @@
 let benchmarks: [Benchmark] = [
     randomSourceBenchmark,
     sessionBenchmark,
+    fecBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()
