@@ -25,7 +25,12 @@ public struct DataFrameHeader: Hashable, Sendable {
     public var fecSequence: UInt32?
     public var flow: (id: UInt16, sequence: UInt32)?
 
-    public init(classID: UInt8, tunnelSequence: UInt64, fecSequence: UInt32? = nil, flow: (id: UInt16, sequence: UInt32)? = nil) {
+    public init(
+        classID: UInt8,
+        tunnelSequence: UInt64,
+        fecSequence: UInt32? = nil,
+        flow: (id: UInt16, sequence: UInt32)? = nil
+    ) {
         self.classID = classID
         self.tunnelSequence = tunnelSequence
         self.fecSequence = fecSequence

@@ -23,7 +23,11 @@ public struct ShaperConfiguration: Hashable, Sendable {
     /// dropped at once (early, so memory stays bounded under overload).
     public var queueLimitBytes: [Int]
 
-    public init(rateBitsPerSecond: Int64, burstBytes: Int = 16_000, queueLimitBytes: [Int] = [32_000, 128_000, 256_000]) {
+    public init(
+        rateBitsPerSecond: Int64,
+        burstBytes: Int = 16_000,
+        queueLimitBytes: [Int] = [32_000, 128_000, 256_000]
+    ) {
         precondition(queueLimitBytes.count == TrafficPriority.allCases.count)
         self.rateBitsPerSecond = rateBitsPerSecond
         self.burstBytes = burstBytes
@@ -33,7 +37,6 @@ public struct ShaperConfiguration: Hashable, Sendable {
     /// No rate limit; the default queue limits still bound memory.
     public static let unshaped = ShaperConfiguration(rateBitsPerSecond: 0)
 }
-
 
 public struct LinkShaper<Element> {
     public typealias Priority = TrafficPriority

@@ -15,10 +15,21 @@ public struct LinkCandidate: Hashable, Sendable {
     /// Relative cost; breaks ties between links of one tier whose latencies are within the class's
     /// switch margin.
     public var cost: Int
+    /// Billed by volume: classes with `meteredAllowed == false` never use it.
+    public var metered: Bool
     public var status: Status
     public var measurement: LinkMeasurement
 
-    public init(index: Int, name: String, tier: Int, cost: Int, status: Status, measurement: LinkMeasurement) {
+    public init(
+        index: Int,
+        name: String,
+        tier: Int,
+        cost: Int,
+        metered: Bool = false,
+        status: Status,
+        measurement: LinkMeasurement
+    ) {
+        self.metered = metered
         self.index = index
         self.name = name
         self.tier = tier
@@ -72,7 +83,8 @@ public struct PathSelector: Sendable {
     @discardableResult
     public mutating func select(from candidates: [LinkCandidate], now: Instant) -> Bool {
         let allowed = candidates.filter {
-            $0.status != .down && (trafficClass.allowedLinks.isEmpty || trafficClass.allowedLinks.contains($0.name))
+            $0.status != .down && (trafficClass.meteredAllowed || !$0.metered)
+                && (trafficClass.allowedLinks.isEmpty || trafficClass.allowedLinks.contains($0.name))
         }
         let previous = choice
         let current = previous.links.first

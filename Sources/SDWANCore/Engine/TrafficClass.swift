@@ -27,6 +27,8 @@ public struct TrafficClass: Hashable, Sendable {
     public var sla: ServiceLevel
     /// Names of the links this class may use; empty means all ("bulk never on LTE" leaves LTE out).
     public var allowedLinks: [String]
+    /// Whether metered links (LTE backups billed by volume) may carry this class at all.
+    public var meteredAllowed: Bool
     public var mode: Mode
     public var priority: TrafficPriority
     /// Outer DSCP for this class's datagrams; `nil` copies the inner packet's DSCP.
@@ -41,6 +43,7 @@ public struct TrafficClass: Hashable, Sendable {
         name: String,
         sla: ServiceLevel,
         allowedLinks: [String] = [],
+        meteredAllowed: Bool = true,
         mode: Mode = .best,
         priority: TrafficPriority = .normal,
         outerDSCP: UInt8? = nil,
@@ -51,6 +54,7 @@ public struct TrafficClass: Hashable, Sendable {
         self.name = name
         self.sla = sla
         self.allowedLinks = allowedLinks
+        self.meteredAllowed = meteredAllowed
         self.mode = mode
         self.priority = priority
         self.outerDSCP = outerDSCP

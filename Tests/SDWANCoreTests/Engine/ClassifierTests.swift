@@ -71,8 +71,12 @@ enum InnerPackets {
         rules: [
             ClassRule(classIndex: voice, dscp: [DSCP.ef]),
             ClassRule(classIndex: video, dscp: [DSCP.af41, DSCP.af42]),
-            ClassRule(classIndex: pos, protocols: [6], destinationPorts: [8443...8443],
-                destinationPrefixes: [IPPrefix("10.200.0.0/16")!]),
+            ClassRule(
+                classIndex: pos,
+                protocols: [6],
+                destinationPorts: [8443...8443],
+                destinationPrefixes: [IPPrefix("10.200.0.0/16")!]
+            ),
             ClassRule(classIndex: voice, protocols: [17], ports: [16_384...32_767]),
             ClassRule(classIndex: bulk, dscp: [DSCP.af11, DSCP.cs1]),
         ],

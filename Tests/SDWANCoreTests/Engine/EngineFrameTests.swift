@@ -33,8 +33,26 @@ import Testing
 
     @Test func linkAnnouncementRoundTripsAndMalformedIsRefused() throws {
         let message = ControlMessage.linkAnnouncement([
-            LinkAnnouncement(linkID: 0, name: "mpls", tier: 1, cost: 5, metered: false, mtu: 1500, upKbps: 20_000, downKbps: 50_000),
-            LinkAnnouncement(linkID: 2, name: "lte", tier: 2, cost: 50, metered: true, mtu: 1428, upKbps: 10_000, downKbps: 30_000),
+            LinkAnnouncement(
+                linkID: 0,
+                name: "mpls",
+                tier: 1,
+                cost: 5,
+                metered: false,
+                mtu: 1500,
+                upKbps: 20_000,
+                downKbps: 50_000
+            ),
+            LinkAnnouncement(
+                linkID: 2,
+                name: "lte",
+                tier: 2,
+                cost: 50,
+                metered: true,
+                mtu: 1428,
+                upKbps: 10_000,
+                downKbps: 30_000
+            ),
         ])
         var buffer = ByteBufferAllocator().buffer(capacity: 128)
         message.write(to: &buffer)

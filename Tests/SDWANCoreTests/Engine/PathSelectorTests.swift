@@ -19,13 +19,24 @@ import Testing
             tier: tier,
             cost: cost,
             status: status,
-            measurement: LinkMeasurement(rtt: .milliseconds(rttMs), jitter: .milliseconds(jitterMs), lossRatio: loss, rFactor: r)
+            measurement: LinkMeasurement(
+                rtt: .milliseconds(rttMs),
+                jitter: .milliseconds(jitterMs),
+                lossRatio: loss,
+                rFactor: r
+            )
         )
     }
 
     static let voice = TrafficClass(
         name: "voice",
-        sla: ServiceLevel(maxLossRatio: 0.01, maxRTT: .milliseconds(300), maxJitter: .milliseconds(30), minRFactorToEnter: 80, minRFactorToStay: 70),
+        sla: ServiceLevel(
+            maxLossRatio: 0.01,
+            maxRTT: .milliseconds(300),
+            maxJitter: .milliseconds(30),
+            minRFactorToEnter: 80,
+            minRFactorToStay: 70
+        ),
         priority: .realtime
     )
 
@@ -35,7 +46,11 @@ import Testing
             link(0, "mpls", rttMs: 40),
             link(1, "broadband", rttMs: 25, loss: broadbandLoss),
             link(2, "lte", tier: 2, cost: 10, rttMs: 60),
-        ].map { var l = $0; if l.index == 0 { l.status = mpls }; return l }
+        ].map {
+            var l = $0
+            if l.index == 0 { l.status = mpls }
+            return l
+        }
     }
 
     @Test func bestPicksLowestLatencyInTheBestTierAndLeavesMeteredBackupIdle() {
@@ -52,7 +67,12 @@ import Testing
     }
 
     @Test func bulkNeverUsesAnExcludedLinkAndHoldsWhenAllowedLinksAreDown() {
-        let bulk = TrafficClass(name: "bulk", sla: ServiceLevel(), allowedLinks: ["mpls", "broadband"], priority: .bulk)
+        let bulk = TrafficClass(
+            name: "bulk",
+            sla: ServiceLevel(),
+            allowedLinks: ["mpls", "broadband"],
+            priority: .bulk
+        )
         var selector = PathSelector(trafficClass: bulk)
         var links = Self.branch(mpls: .down)
         links[1].status = .down
@@ -84,16 +104,28 @@ import Testing
 
     @Test func rFactorHysteresisKeepsCurrentLinkBetween70And80() {
         var selector = PathSelector(trafficClass: Self.voice)
-        selector.select(from: [Self.link(0, "mpls", rttMs: 40, r: 85), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)], now: .zero)
+        selector.select(
+            from: [Self.link(0, "mpls", rttMs: 40, r: 85), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)],
+            now: .zero
+        )
         #expect(selector.choice.links == [0])
         // R drops to 75: below the entry bar, above the stay bar: keep it.
-        selector.select(from: [Self.link(0, "mpls", rttMs: 40, r: 75), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)], now: .zero + .seconds(1))
+        selector.select(
+            from: [Self.link(0, "mpls", rttMs: 40, r: 75), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)],
+            now: .zero + .seconds(1)
+        )
         #expect(selector.choice.links == [0])
         // Below 70: steer away.
-        selector.select(from: [Self.link(0, "mpls", rttMs: 40, r: 65), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)], now: .zero + .seconds(2))
+        selector.select(
+            from: [Self.link(0, "mpls", rttMs: 40, r: 65), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)],
+            now: .zero + .seconds(2)
+        )
         #expect(selector.choice.links == [1])
         // Back at 75 the class does not return (75 < 80 entry).
-        selector.select(from: [Self.link(0, "mpls", rttMs: 40, r: 75), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)], now: .zero + .seconds(3))
+        selector.select(
+            from: [Self.link(0, "mpls", rttMs: 40, r: 75), Self.link(1, "lte", tier: 2, rttMs: 60, r: 90)],
+            now: .zero + .seconds(3)
+        )
         #expect(selector.choice.links == [1])
     }
 
@@ -128,5 +160,41 @@ import Testing
         links[1].status = .down
         selector.select(from: links, now: .zero + .milliseconds(1))
         #expect(selector.choice.links == [0])
+    }
+}
+
+@Suite struct DefaultClassTests {
+    @Test func defaultTableMapsDSCPToTheDocumentedClasses() {
+        let classifier = DefaultClasses.classifier
+        let expectations: [(UInt8, String)] = [
+            (DSCP.ef, "voice"), (DSCP.af41, "video"), (DSCP.af21, "transactional"), (DSCP.af11, "bulk"),
+            (DSCP.cs1, "bulk"), (0, "default"), (DSCP.af13, "bulk"), (DSCP.af43, "video"),
+        ]
+        for (dscp, name) in expectations {
+            let header = InnerPacketHeader.parse(InnerPackets.ipv4(dscp: dscp))!
+            #expect(DefaultClasses.classes[classifier.classify(header)].name == name, "DSCP \(dscp)")
+        }
+    }
+
+    /// REFERENCE.md: voice steers in at R ≥ 80 and away below 70.
+    @Test func voiceSLAUsesTheReferenceRFactorThresholds() {
+        let sla = DefaultClasses.voice.sla
+        let at = { (r: Double) in
+            LinkMeasurement(rtt: .milliseconds(40), jitter: .milliseconds(2), lossRatio: 0, rFactor: r)
+        }
+        #expect(sla.isMet(by: at(80), current: false))
+        #expect(!sla.isMet(by: at(79.9), current: false))
+        #expect(sla.isMet(by: at(70), current: true))
+        #expect(!sla.isMet(by: at(69.9), current: true))
+    }
+
+    @Test func bulkNeverTakesAMeteredLink() {
+        var selector = PathSelector(trafficClass: DefaultClasses.bulk)
+        var lte = PathSelectorTests.link(2, "lte", tier: 2, rttMs: 60)
+        lte.metered = true
+        var mpls = PathSelectorTests.link(0, "mpls", rttMs: 40)
+        mpls.status = .down
+        selector.select(from: [mpls, lte], now: .zero)
+        #expect(selector.choice == PathChoice(links: [], reason: .noLinkUp))
     }
 }
