@@ -40,3 +40,15 @@ import Testing
         #expect(!IPPrefix("10.0.0.0/16")!.overlaps(IPPrefix("10.1.0.0/16")!))
     }
 }
+
+@Suite struct UDPEndpointTests {
+    @Test(arguments: ["192.0.2.1:51820", "[2001:db8::1]:443", "127.0.0.1:0", "[::1]:65535"])
+    func endpointsRoundTrip(text: String) throws {
+        #expect(try #require(UDPEndpoint(text)).description == text)
+    }
+
+    @Test(arguments: ["192.0.2.1", "192.0.2.1:65536", "2001:db8::1:443", "[192.0.2.1]:1", "[::1]", "[::1]x1", ":1"])
+    func malformedEndpointsAreRefused(text: String) {
+        #expect(UDPEndpoint(text) == nil)
+    }
+}
