@@ -35,6 +35,15 @@ let package = Package(
             name: "SDWANLinkModel",
             dependencies: ["SDWANCore"]
         ),
+        // The I/O ring: UDP sockets, clocks, timers on SwiftNIO. Hands bytes and `now` to the core.
+        .target(
+            name: "SDWANIO",
+            dependencies: [
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The shell's file handling: key files now, the YAML configuration later. Reads files, never
         // sockets; shared by the live nodes and the simulator.
         .target(
@@ -61,6 +70,15 @@ let package = Package(
         .testTarget(
             name: "SDWANConfigTests",
             dependencies: ["SDWANConfig", "SDWANCore"]
+        ),
+        .testTarget(
+            name: "SDWANIOTests",
+            dependencies: [
+                "SDWANIO",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "SDWANLinkModelTests",

@@ -1,0 +1,125 @@
+import NIOCore
+
+/// A token-bucket shaper for one link direction, with strict-priority queues in front of it.
+///
+/// The point is to keep the queue in sdwan, where real-time classes jump it, rather than in an
+/// LTE modem's deep FIFO where voice waits behind bulk. With a rate configured a little under the
+/// link's real capacity, the modem's queue stays empty and our priority order decides latency.
+/// Items are queued unsealed and sealed when they leave, so per-link counters and sender
+/// timestamps follow the order and time of departure.
+/// Strict priorities in the shaper: a lower value always leaves first.
+public enum TrafficPriority: Int, CaseIterable, Sendable {
+    case realtime = 0
+    case normal = 1
+    case bulk = 2
+}
+
+public struct ShaperConfiguration: Hashable, Sendable {
+    /// Shaped rate in bits per second; 0 means unshaped (items leave as soon as polled).
+    public var rateBitsPerSecond: Int64
+    /// Bucket depth in bytes: how much may leave back to back after an idle period.
+    public var burstBytes: Int
+    /// Per-priority queue limits in bytes; an item that would exceed its queue's limit is
+    /// dropped at once (early, so memory stays bounded under overload).
+    public var queueLimitBytes: [Int]
+
+    public init(
+        rateBitsPerSecond: Int64,
+        burstBytes: Int = 16_000,
+        queueLimitBytes: [Int] = [32_000, 128_000, 256_000]
+    ) {
+        precondition(queueLimitBytes.count == TrafficPriority.allCases.count)
+        self.rateBitsPerSecond = rateBitsPerSecond
+        self.burstBytes = burstBytes
+        self.queueLimitBytes = queueLimitBytes
+    }
+
+    /// No rate limit; the default queue limits still bound memory.
+    public static let unshaped = ShaperConfiguration(rateBitsPerSecond: 0)
+}
+
+public struct LinkShaper<Element> {
+    public typealias Priority = TrafficPriority
+    public typealias Configuration = ShaperConfiguration
+
+    private struct Queued {
+        var element: Element
+        var size: Int
+        var enqueuedAt: Instant
+    }
+
+    public var configuration: Configuration
+    private var queues: [CircularBuffer<Queued>]
+    private var queuedBytes: [Int]
+    private var tokens: Double
+    private var lastRefill: Instant?
+
+    /// Items dropped because their priority's queue was full, per priority.
+    public private(set) var dropped: [UInt64]
+    /// Items that have left, per priority.
+    public private(set) var sent: [UInt64]
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+        queues = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
+        queuedBytes = Priority.allCases.map { _ in 0 }
+        tokens = Double(configuration.burstBytes)
+        dropped = Priority.allCases.map { _ in 0 }
+        sent = Priority.allCases.map { _ in 0 }
+    }
+
+    /// Bytes waiting in all queues.
+    public var backlogBytes: Int { queuedBytes.reduce(0, +) }
+    public var isEmpty: Bool { queues.allSatisfy(\.isEmpty) }
+
+    /// Bytes waiting at `priority`.
+    public func backlogBytes(_ priority: Priority) -> Int { queuedBytes[priority.rawValue] }
+
+    /// Queues an item of `size` wire bytes. Returns `false` (and counts the drop) when its queue
+    /// is full.
+    public mutating func enqueue(_ element: Element, size: Int, priority: Priority, now: Instant) -> Bool {
+        let p = priority.rawValue
+        guard queuedBytes[p] + size <= configuration.queueLimitBytes[p] else {
+            dropped[p] &+= 1
+            return false
+        }
+        queues[p].append(Queued(element: element, size: size, enqueuedAt: now))
+        queuedBytes[p] += size
+        return true
+    }
+
+    /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
+    /// are empty or the bucket lacks tokens (then `nextDeadline(now:)` says when to ask again).
+    public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
+        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        let size = queues[p].first!.size
+        if configuration.rateBitsPerSecond > 0 {
+            refill(now)
+            guard tokens >= Double(size) else { return nil }
+            tokens -= Double(size)
+        }
+        let item = queues[p].removeFirst()
+        queuedBytes[p] -= item.size
+        sent[p] &+= 1
+        return (item.element, now - item.enqueuedAt)
+    }
+
+    /// When the head item can leave, if it cannot now; `nil` when the queues are empty.
+    public mutating func nextDeadline(now: Instant) -> Instant? {
+        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        guard configuration.rateBitsPerSecond > 0 else { return now }
+        refill(now)
+        let missing = Double(queues[p].first!.size) - tokens
+        if missing <= 0 { return now }
+        let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
+        return now + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))
+    }
+
+    private mutating func refill(_ now: Instant) {
+        defer { lastRefill = now }
+        guard let last = lastRefill, now > last else { return }
+        let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
+        let burst = Double(max(configuration.burstBytes, 1))
+        tokens = min(burst, tokens + Double((now - last).nanoseconds) * bytesPerSecond / 1e9)
+    }
+}

@@ -1,0 +1,59 @@
+import SDWANCore
+import Testing
+
+@Suite struct LinkShaperTests {
+    /// A saturated bulk queue at 1 Mbit/s: 1250-byte packets leave every 10 ms exactly (1250 B ×
+    /// 8 / 10^6 bit/s), after the initial burst.
+    @Test func shapedRateIsHeldExactly() {
+        var shaper = LinkShaper<Int>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 2_500))
+        var now = Instant.zero
+        for i in 0..<100 { _ = shaper.enqueue(i, size: 1_250, priority: .bulk, now: now) }
+        var departures: [Instant] = []
+        while let deadline = shaper.nextDeadline(now: now) {
+            now = max(now, deadline)
+            while let _ = shaper.dequeue(now: now) { departures.append(now) }
+        }
+        #expect(departures.count == 100)
+        // Two leave at once (the 2500-byte burst), then one per 10 ms.
+        #expect(departures[1] == .zero)
+        for i in 2..<100 {
+            #expect(departures[i] - departures[i - 1] == .milliseconds(10))
+        }
+    }
+
+    /// Voice queued behind a full bulk backlog leaves first: strict priority.
+    @Test func realtimeJumpsTheBulkQueue() {
+        var shaper = LinkShaper<String>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
+        for _ in 0..<50 { _ = shaper.enqueue("bulk", size: 1_250, priority: .bulk, now: .zero) }
+        #expect(shaper.dequeue(now: .zero)?.element == "bulk")
+        _ = shaper.enqueue("voice", size: 200, priority: .realtime, now: .zero)
+        let deadline = shaper.nextDeadline(now: .zero)!
+        // 200 bytes at 125 000 B/s = 1.6 ms.
+        #expect(deadline == .zero + .microseconds(1_600))
+        let next = shaper.dequeue(now: deadline)
+        #expect(next?.element == "voice")
+        #expect(next?.queuedFor == .microseconds(1_600))
+    }
+
+    @Test func fullQueueDropsEarlyAndCounts() {
+        var shaper = LinkShaper<Int>(
+            configuration: .init(rateBitsPerSecond: 1_000_000, queueLimitBytes: [2_000, 10_000, 5_000])
+        )
+        var accepted = 0
+        for i in 0..<10 where shaper.enqueue(i, size: 1_000, priority: .bulk, now: .zero) { accepted += 1 }
+        #expect(accepted == 5)
+        #expect(shaper.dropped[LinkShaper<Int>.Priority.bulk.rawValue] == 5)
+        #expect(shaper.backlogBytes == 5_000)
+        let ok = shaper.enqueue(99, size: 1_000, priority: .realtime, now: .zero)
+        #expect(ok)
+    }
+
+    @Test func unshapedLinkPassesEverythingAtOnce() {
+        var shaper = LinkShaper<Int>(configuration: .unshaped)
+        for i in 0..<50 { _ = shaper.enqueue(i, size: 1_400, priority: .normal, now: .zero) }
+        var out: [Int] = []
+        while let item = shaper.dequeue(now: .zero) { out.append(item.element) }
+        #expect(out == Array(0..<50))
+        #expect(shaper.nextDeadline(now: .zero) == nil)
+    }
+}
