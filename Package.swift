@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // libsodium, the only C library the core calls; one file of SDWANCore touches it.
@@ -39,7 +40,17 @@ let package = Package(
         // sockets; shared by the live nodes and the simulator.
         .target(
             name: "SDWANConfig",
-            dependencies: ["SDWANCore"]
+            dependencies: [
+                "SDWANCore",
+                "SDWANLinkModel",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The offline simulator: a discrete-event loop in virtual time that drives the real engine
+        // over modelled links (docs/simulator.md).
+        .target(
+            name: "SDWANSimulator",
+            dependencies: ["SDWANCore", "SDWANLinkModel", "SDWANConfig"]
         ),
         // The process shell.
         .executableTarget(
@@ -59,11 +70,15 @@ let package = Package(
         ),
         .testTarget(
             name: "SDWANConfigTests",
-            dependencies: ["SDWANConfig", "SDWANCore"]
+            dependencies: ["SDWANConfig", "SDWANCore", "SDWANLinkModel"]
         ),
         .testTarget(
             name: "SDWANLinkModelTests",
             dependencies: ["SDWANLinkModel", "SDWANCore"]
+        ),
+        .testTarget(
+            name: "SDWANSimulatorTests",
+            dependencies: ["SDWANSimulator", "SDWANLinkModel", "SDWANCore"]
         ),
         // Benchmarks that print figures and ratios against a baseline measured in the same run:
         // `swift run -c release sdwan-bench [name ...]`.

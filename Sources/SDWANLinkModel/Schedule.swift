@@ -74,13 +74,16 @@ public struct ScheduleState: Sendable {
     public let schedules: [ScheduledImpairment]
     private var salt: UInt64?
 
-    public init(schedules: [ScheduledImpairment]) {
+    /// `salt` fixes every periodic window's duration; give both directions of a link the same
+    /// salt so that one brownout hits both. `nil`: drawn from the generator on first use.
+    public init(schedules: [ScheduledImpairment], salt: UInt64? = nil) {
         precondition(schedules.allSatisfy(\.isValid), "invalid impairment schedule")
         self.schedules = schedules
+        self.salt = salt
     }
 
-    /// The windows open at `now`. The first call draws one salt from `random` that fixes every
-    /// periodic window's duration.
+    /// The windows open at `now`. Without a salt given at init, the first call draws one from
+    /// `random`.
     public mutating func active(at now: Instant, using random: inout some RandomSource) -> ActiveImpairment {
         guard !schedules.isEmpty else { return .none }
         let salt = self.salt ?? random.next()
