@@ -84,7 +84,7 @@ let package = Package(
         // `swift run -c release sdwan-bench [name ...]`.
         .executableTarget(
             name: "sdwan-bench",
-            dependencies: ["SDWANCore", "CSodium"]
+            dependencies: ["SDWANCore", "CSodium", "SDWANLinkModel", "SDWANSimulator"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -5,13 +5,13 @@ import SDWANCore
 ///
 /// Accuracy: within a few ulps over the ranges the models use (checked against libm in
 /// `MathFunctionTests`).
-enum LinkMath {
+public enum LinkMath {
     static let ln2 = 0.693_147_180_559_945_309_417_232_121_458
     static let sqrt2 = 1.414_213_562_373_095_048_801_688_724_209_7
 
     /// ln x for finite x > 0. x = m·2^e with m in [√½, √2); ln m = 2·atanh(z), z = (m − 1)/(m + 1),
     /// |z| ≤ 0.172, so 14 terms of the odd series reach double precision.
-    static func log(_ x: Double) -> Double {
+    public static func log(_ x: Double) -> Double {
         precondition(x > 0 && x.isFinite, "log of a non-positive or non-finite number")
         var e = Double(Int(x.exponent))
         var m = x.significand
@@ -34,7 +34,7 @@ enum LinkMath {
 
     /// e^x. x = k·ln2 + r with |r| ≤ ln2/2, e^r by its Taylor series (20 terms: r^20/20! < 1e-21),
     /// then scaled by 2^k exactly.
-    static func exp(_ x: Double) -> Double {
+    public static func exp(_ x: Double) -> Double {
         if x.isNaN { return x }
         if x > 709.78 { return .infinity }
         if x < -745.2 { return 0 }
@@ -57,7 +57,7 @@ enum LinkMath {
     }
 
     /// x^y = e^(y·ln x) for x > 0.
-    static func pow(_ x: Double, _ y: Double) -> Double {
+    public static func pow(_ x: Double, _ y: Double) -> Double {
         exp(y * log(x))
     }
 }

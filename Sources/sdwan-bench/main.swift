@@ -3,7 +3,9 @@
 // same run (../shared/MACHINE.md: machines are shared and noisy, compare ratios).
 
 let benchmarks: [Benchmark] = [
-    randomSourceBenchmark
+    randomSourceBenchmark,
+    linkModelBenchmark,
+    eventQueueBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()

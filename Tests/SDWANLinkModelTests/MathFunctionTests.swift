@@ -1,7 +1,6 @@
 import Foundation
+import SDWANLinkModel
 import Testing
-
-@testable import SDWANLinkModel
 
 /// The module's own log and exp (no libm in the pure module) agree with libm to ~1e-14 relative.
 @Suite struct MathFunctionTests {
