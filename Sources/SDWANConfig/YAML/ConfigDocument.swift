@@ -9,7 +9,7 @@ public enum ConfigDocument {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw Self.convert(error, file: file)
+            throw Self.convert(error, file: file, text: text)
         } catch {
             throw ConfigError(file: file, line: nil, column: nil, field: "", problem: "not valid YAML: \(error)")
         }
@@ -43,7 +43,28 @@ public enum ConfigDocument {
         return try parse(text, file: path)
     }
 
-    private static func convert(_ error: YamlError, file: String) -> ConfigError {
+    /// The line of the second `key:` at the mapping's own column (a block mapping), so the error
+    /// points at the repeated field rather than at the mapping; `nil` for flow mappings.
+    private static func secondOccurrence(of key: String, below mark: Mark, in text: String) -> Int? {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var seen = 0
+        let first = max(0, mark.line - 1)
+        guard first < lines.count, mark.column >= 1 else { return nil }
+        for index in first..<lines.count {
+            let line = lines[index].unicodeScalars
+            guard line.count >= mark.column - 1 + key.unicodeScalars.count + 1 else { continue }
+            let start = line.index(line.startIndex, offsetBy: mark.column - 1)
+            let indent = line[..<start]
+            if index > mark.line - 1 && !indent.allSatisfy({ $0 == " " || $0 == "-" }) { continue }
+            if String(line[start...]).hasPrefix(key + ":") {
+                seen += 1
+                if seen == 2 { return index + 1 }
+            }
+        }
+        return nil
+    }
+
+    private static func convert(_ error: YamlError, file: String, text: String) -> ConfigError {
         switch error {
         case .scanner(let context, let problem, let mark, _),
             .parser(let context, let problem, let mark, _),
@@ -58,9 +79,12 @@ public enum ConfigDocument {
             )
         case .duplicatedKeysInMapping(let duplicates, let context):
             let keys = duplicates.sorted().map { "`\($0)`" }.joined(separator: ", ")
+            let second = duplicates.sorted().first.flatMap {
+                secondOccurrence(of: $0, below: context.mark, in: text)
+            }
             return ConfigError(
                 file: file,
-                line: context.mark.line,
+                line: second ?? context.mark.line,
                 column: context.mark.column,
                 field: "",
                 problem: "field \(keys) appears twice in one mapping",
