@@ -78,14 +78,16 @@ public struct LinkDirectionModel: Sendable {
     private var schedule: ScheduleState
     private var lastDelivery = Instant(nanoseconds: .min)
 
-    /// A model in its initial state. `scheduleSalt` fixes the durations of periodic windows (see
-    /// `ScheduleState`): pass the same value to both directions of a link so a brownout hits both.
-    public init(_ parameters: LinkDirectionParameters, scheduleSalt: UInt64? = nil) {
+    /// A model in its initial state. Schedule windows count from `origin` (the simulator's
+    /// `Instant.zero`, or the instant the WAN emulator started). `scheduleSalt` fixes the durations
+    /// of periodic windows (see `ScheduleState`): pass the same value to both directions of a link
+    /// so a brownout hits both.
+    public init(_ parameters: LinkDirectionParameters, origin: Instant = .zero, scheduleSalt: UInt64? = nil) {
         precondition(parameters.duplication >= 0 && parameters.duplication <= 1, "duplication in [0, 1]")
         self.parameters = parameters
         self.lossProcess = LossProcess(model: parameters.loss)
         self.queue = parameters.rate.map(RateQueue.init(limit:))
-        self.schedule = ScheduleState(schedules: parameters.schedules, salt: scheduleSalt)
+        self.schedule = ScheduleState(schedules: parameters.schedules, origin: origin, salt: scheduleSalt)
     }
 
     /// Offers a packet of `size` bytes sent at `now`.

@@ -11,8 +11,8 @@ public enum ImpairmentEffect: Hashable, Sendable {
 
 /// A window of impairment fixed in the link's own time line, independent of the traffic.
 ///
-/// Instants are measured from the model's origin (`Instant.zero`: the start of a simulation, or
-/// the moment the WAN emulator started). Windows are half-open: `[start, start + duration)`.
+/// Times are measured from the schedule's origin: `Instant.zero` in the simulator, the instant the
+/// WAN emulator started (its monotonic clock's zero is boot, not start). Windows are half-open: `[start, start + duration)`.
 public enum ScheduledImpairment: Hashable, Sendable {
     /// Opens at `offset + k·period` for every k ≥ 0 and stays open for a duration uniform in
     /// `[minDuration, maxDuration]`, drawn once per period (e.g. Starlink-like: every 15 s, for
@@ -72,13 +72,16 @@ public struct ActiveImpairment: Hashable, Sendable {
 /// Evaluates a list of `ScheduledImpairment`s at packet instants.
 public struct ScheduleState: Sendable {
     public let schedules: [ScheduledImpairment]
+    /// The instant the windows' times count from.
+    public let origin: Instant
     private var salt: UInt64?
 
     /// `salt` fixes every periodic window's duration; give both directions of a link the same
     /// salt so that one brownout hits both. `nil`: drawn from the generator on first use.
-    public init(schedules: [ScheduledImpairment], salt: UInt64? = nil) {
+    public init(schedules: [ScheduledImpairment], origin: Instant = .zero, salt: UInt64? = nil) {
         precondition(schedules.allSatisfy(\.isValid), "invalid impairment schedule")
         self.schedules = schedules
+        self.origin = origin
         self.salt = salt
     }
 
@@ -90,7 +93,7 @@ public struct ScheduleState: Sendable {
         self.salt = salt
         var result = ActiveImpairment.none
         var keep = 1.0
-        for (index, schedule) in schedules.enumerated() where Self.isOpen(schedule, index, salt, at: now) {
+        for (index, schedule) in schedules.enumerated() where Self.isOpen(schedule, index, salt, at: now - origin) {
             switch schedule.effect {
             case .outage:
                 result.outage = true
@@ -108,12 +111,11 @@ public struct ScheduleState: Sendable {
         guard let salt, case .periodic(let period, let offset, let minD, let maxD, _) = schedules[index] else {
             return nil
         }
-        let start = Instant.zero + offset + period * k
+        let start = origin + offset + period * k
         return (start, start + Self.duration(minD, maxD, salt: salt, index: index, k: k))
     }
 
-    private static func isOpen(_ schedule: ScheduledImpairment, _ index: Int, _ salt: UInt64, at now: Instant) -> Bool {
-        let t = now - Instant.zero
+    private static func isOpen(_ schedule: ScheduledImpairment, _ index: Int, _ salt: UInt64, at t: TimeSpan) -> Bool {
         switch schedule {
         case .once(let start, let duration, _):
             guard t >= start else { return false }

@@ -84,6 +84,33 @@ import Testing
         }
     }
 
+    /// Windows count from the model's origin (the WAN emulator's start, not its clock's zero), and
+    /// both directions given one salt see identical random windows.
+    @Test func scheduleCountsFromItsOriginAndSharedSaltGivesSharedWindows() {
+        let brownout = ScheduledImpairment.periodic(
+            period: .seconds(15),
+            offset: .seconds(12),
+            minDuration: .milliseconds(50),
+            maxDuration: .milliseconds(150),
+            effect: .outage
+        )
+        let origin = Instant(nanoseconds: 987_654_321_000)
+        var up = LinkDirectionModel(.init(schedules: [brownout]), origin: origin, scheduleSalt: 77)
+        var down = LinkDirectionModel(.init(schedules: [brownout]), origin: origin, scheduleSalt: 77)
+        var randomUp = SeededRandomSource(seed: 1)
+        var randomDown = SeededRandomSource(seed: 2)
+        for ms: Int64 in 0..<60_000 {
+            let now = origin + .milliseconds(ms)
+            let a = up.offer(size: 100, at: now, using: &randomUp).dropCause
+            let b = down.offer(size: 100, at: now, using: &randomDown).dropCause
+            #expect(a == b)
+            let intoPeriod = (ms - 12_000) % 15_000
+            if ms < 12_000 || intoPeriod >= 150 { #expect(a == nil) }
+            if ms >= 12_000 && intoPeriod < 50 { #expect(a == .outage) }
+        }
+        #expect(up.counters.dropped.outage >= 4 * 50 && up.counters.dropped.outage <= 4 * 151)
+    }
+
     /// Brownouts of 50–150 ms every 15 s, offset 7 s, over 1 hour (240 windows): every window starts
     /// exactly at 7 s + 15k s (the first drop, packets 1 ms apart), lasts within [50, 150] ms, and
     /// the mean duration is 100 ms within 4 SE of a uniform's (100/√12 ms / √240 ≈ 1.9 ms).
