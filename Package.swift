@@ -13,6 +13,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // libsodium, the only C library the core calls; one file of SDWANCore touches it.
@@ -48,7 +49,17 @@ let package = Package(
         // sockets; shared by the live nodes and the simulator.
         .target(
             name: "SDWANConfig",
-            dependencies: ["SDWANCore"]
+            dependencies: [
+                "SDWANCore",
+                "SDWANLinkModel",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // The offline simulator: a discrete-event loop in virtual time that drives the real engine
+        // over modelled links (docs/simulator.md).
+        .target(
+            name: "SDWANSimulator",
+            dependencies: ["SDWANCore", "SDWANLinkModel", "SDWANConfig"]
         ),
         // The process shell.
         .executableTarget(
@@ -69,7 +80,7 @@ let package = Package(
         ),
         .testTarget(
             name: "SDWANConfigTests",
-            dependencies: ["SDWANConfig", "SDWANCore"]
+            dependencies: ["SDWANConfig", "SDWANCore", "SDWANLinkModel"]
         ),
         .testTarget(
             name: "SDWANIOTests",
@@ -84,13 +95,17 @@ let package = Package(
             name: "SDWANLinkModelTests",
             dependencies: ["SDWANLinkModel", "SDWANCore"]
         ),
+        .testTarget(
+            name: "SDWANSimulatorTests",
+            dependencies: ["SDWANSimulator", "SDWANLinkModel", "SDWANCore"]
+        ),
         // A plain C XOR loop, the baseline for the Swift XOR parity kernel (sdwan-bench fec).
         .target(name: "CXORBaseline"),
         // Benchmarks that print figures and ratios against a baseline measured in the same run:
         // `swift run -c release sdwan-bench [name ...]`.
         .executableTarget(
             name: "sdwan-bench",
-            dependencies: ["SDWANCore", "CSodium", "CXORBaseline"]
+            dependencies: ["SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -6,6 +6,8 @@ let benchmarks: [Benchmark] = [
     randomSourceBenchmark,
     sessionBenchmark,
     fecBenchmark,
+    linkModelBenchmark,
+    eventQueueBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()
