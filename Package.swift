@@ -54,6 +54,7 @@ let package = Package(
             name: "SDWANCoreTests",
             dependencies: [
                 "SDWANCore",
+                "SDWANLinkModel",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
