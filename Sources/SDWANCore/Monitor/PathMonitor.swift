@@ -27,6 +27,7 @@ public struct PathMonitor: Sendable {
 
     // Sending side.
     private var highestSent: UInt64?
+    private var lastSentAt: Instant?
     private var nextProbeSequence: UInt32 = 0
     private var outstandingSequence: [UInt32]
     private var outstandingSentAt: [UInt64]
@@ -141,6 +142,7 @@ public struct PathMonitor: Sendable {
     public mutating func handlePacketSent(linkCounter: UInt64, now: Instant) {
         if let last = highestSent, linkCounter < last { forward.resetCounterSpace() }
         highestSent = linkCounter
+        lastSentAt = now
         scheduler.noteSent()
     }
 
@@ -157,7 +159,8 @@ public struct PathMonitor: Sendable {
     }
 
     /// A PROBE frame body arrived: the reply (same size, RFC 8762) to send back on this link, with
-    /// T2 = T3 = `now`, or the reason it was refused.
+    /// T2 = T3 = `now`, or the reason it was refused. The next `pollFrame` adds a receiver report
+    /// to ride in the same packet.
     public mutating func handleProbe(_ body: ByteBuffer, now: Instant) -> Result<ProbeFrame, MonitorDropReason> {
         monitorArrivals += 1
         guard let probe = ProbeFrame.parse(body) else { return drop(.malformed) }
@@ -166,6 +169,8 @@ public struct PathMonitor: Sendable {
         }
         if let last = lastPeerProbe, !isNewer(probe.sequence, than: last) { return drop(.replayedProbe) }
         lastPeerProbe = probe.sequence
+        // The reply carries the latest report too (the next `pollFrame` writes it).
+        reportWithProbe = true
         let t = UInt64(bitPattern: now.nanoseconds)
         return .success(
             ProbeFrame(
@@ -221,6 +226,7 @@ public struct PathMonitor: Sendable {
     /// Runs whatever is due at `now`: loss settling, liveness, the SLA evaluation.
     public mutating func handleTimeout(now: Instant) {
         reverse.settle(now: now)
+        reverse.advanceWindows(to: now)
         forward.advance(to: now)
         let reverseNow = reverse.lastArrival.map { now - $0 < detectionWindow } ?? false
         let forwardNow = forward.lastAlive.map { now - $0 < forwardDetectionWindow } ?? false
@@ -254,7 +260,7 @@ public struct PathMonitor: Sendable {
         into buffer: inout ByteBuffer,
         using random: inout some RandomSource
     ) -> FrameType? {
-        if scheduler.poll(now: now, using: &random) {
+        if scheduler.poll(now: now, lastSent: lastSentAt, using: &random) {
             let slot = Int(nextProbeSequence % UInt32(outstandingOpen.count))
             let sentAt = UInt64(bitPattern: now.nanoseconds)
             outstandingSequence[slot] = nextProbeSequence
@@ -262,7 +268,9 @@ public struct PathMonitor: Sendable {
             outstandingOpen[slot] = true
             ProbeFrame(sequence: nextProbeSequence, senderTime: sentAt).write(.probe, to: &buffer)
             nextProbeSequence &+= 1
-            reportWithProbe = reverse.arrivalsSinceReport > 0
+            // Every probe carries the latest report, new or not: the peer's forward evidence must
+            // not hang on one report surviving (a lost report is repeated by the next packet).
+            reportWithProbe = reverse.highestCounter != nil
             return .probe
         }
         if reportWithProbe || (dataArrivalsSinceReport > 0 && now >= lastReportAt + configuration.reportInterval) {

@@ -5,6 +5,8 @@
 ///   month per link, 1 s about 0.5 GB (docs/path-selection.md, "Probe cost").
 /// - Each interval is jittered to 75–100 % of its nominal value (RFC 5880 §6.8.7), so probes of many
 ///   links and peers do not synchronise.
+/// - Spacing: a probe due less than a quarter interval after the last packet sent waits until a
+///   quarter interval after it (once), so a probe never rides a loss burst with our reply.
 /// - Suppression: a probe falls due but is skipped when, since the last due time, we sent at least
 ///   `passivePackets` other packets and received at least one: data, its counters and timestamps and
 ///   the peer's receiver reports already measure both directions.
@@ -41,6 +43,7 @@ public struct ProbeScheduler: Sendable {
     /// When the next probe falls due.
     public private(set) var nextDue: Instant
     private var sentSinceDue = 0
+    private var postponed = false
     private var receivedSinceDue = 0
     /// Probes suppressed so far.
     public private(set) var suppressed = 0
@@ -68,11 +71,22 @@ public struct ProbeScheduler: Sendable {
     /// A packet arrived.
     public mutating func noteReceived() { receivedSinceDue &+= 1 }
 
-    /// Whether a probe should be sent at `now`. When the due time has come, the next one is drawn
+    /// Whether a probe should be sent at `now`; `lastSent` is when the link last sent anything.
+    /// When the due time has come, the next one is drawn
     /// (RFC 5880 §6.8.7: the interval reduced by a uniform 0–25 %) whether or not this probe is
     /// suppressed.
-    public mutating func poll(now: Instant, using random: inout some RandomSource) -> Bool {
+    public mutating func poll(now: Instant, lastSent: Instant?, using random: inout some RandomSource) -> Bool {
         guard now >= nextDue else { return false }
+        // Never back to back with the packet just sent (typically our reply to the peer's probe): a
+        // loss burst would take both, and the peer's evidence would lose two samples to one burst.
+        // Waiting a quarter interval after it keeps every packet a separate sample of the path and
+        // no gap between our packets longer than the interval.
+        if !postponed, let last = lastSent, now - last < interval / 4 {
+            postponed = true
+            nextDue = last + interval / 4
+            return false
+        }
+        postponed = false
         let nominal = interval.nanoseconds
         let jittered = Int64.random(in: (nominal - nominal / 4)...nominal, using: &random)
         nextDue = now + TimeSpan(nanoseconds: jittered)

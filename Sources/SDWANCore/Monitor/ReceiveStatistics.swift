@@ -212,6 +212,10 @@ public struct ReceiveStatistics: Sendable {
             }
             settledUpTo += 1
         }
+    }
+
+    /// Slides the loss windows to `now` (outcomes added later slide them too).
+    public mutating func advanceWindows(to now: Instant) {
         shortWindow.advance(to: now)
         longWindow.advance(to: now)
     }
