@@ -1,0 +1,93 @@
+/// Loss over a sliding time window: a ring of fixed-span buckets of (received, lost) counts with
+/// running sums, so adding and reading are O(1) and allocation-free.
+public struct LossWindow: Sendable {
+    /// The span of one bucket; the window is `bucketSpan × bucketCount`.
+    public let bucketSpan: TimeSpan
+    private var received: [Int32]
+    private var lost: [Int32]
+    private var current = 0
+    private var currentStart: Instant?
+    /// Running sums over the whole window.
+    public private(set) var receivedTotal = 0
+    public private(set) var lostTotal = 0
+
+    public init(bucketSpan: TimeSpan, bucketCount: Int) {
+        precondition(bucketSpan > .zero && bucketCount > 0, "a loss window needs buckets")
+        self.bucketSpan = bucketSpan
+        received = [Int32](repeating: 0, count: bucketCount)
+        lost = [Int32](repeating: 0, count: bucketCount)
+    }
+
+    /// The window's length.
+    public var span: TimeSpan { bucketSpan * Int64(received.count) }
+
+    /// Drops the buckets that have slid out of the window by `now`.
+    public mutating func advance(to now: Instant) {
+        guard let start = currentStart else {
+            currentStart = now
+            return
+        }
+        let elapsed = now - start
+        guard elapsed >= bucketSpan else { return }
+        let steps = elapsed.nanoseconds / bucketSpan.nanoseconds
+        if steps >= Int64(received.count) {
+            for i in 0..<received.count {
+                received[i] = 0
+                lost[i] = 0
+            }
+            receivedTotal = 0
+            lostTotal = 0
+            current = 0
+        } else {
+            for _ in 0..<steps {
+                current = (current + 1) % received.count
+                receivedTotal -= Int(received[current])
+                lostTotal -= Int(lost[current])
+                received[current] = 0
+                lost[current] = 0
+            }
+        }
+        currentStart = start + bucketSpan * steps
+    }
+
+    /// Adds outcomes settled at `now`.
+    public mutating func add(received r: Int, lost l: Int, at now: Instant) {
+        advance(to: now)
+        received[current] &+= Int32(truncatingIfNeeded: r)
+        lost[current] &+= Int32(truncatingIfNeeded: l)
+        receivedTotal += r
+        lostTotal += l
+    }
+
+    /// Packets in the window.
+    public var samples: Int { receivedTotal + lostTotal }
+
+    /// The loss ratio in the window, `nil` when empty.
+    public var ratio: Double? {
+        samples > 0 ? Double(lostTotal) / Double(samples) : nil
+    }
+}
+
+/// Loss over the last `capacity` settled packets (a count-based window).
+public struct CountLossWindow: Sendable {
+    private var outcomes: [UInt8]
+    private var next = 0
+    /// Packets in the window and lost ones among them.
+    public private(set) var samples = 0
+    public private(set) var lost = 0
+
+    public init(capacity: Int) {
+        precondition(capacity > 0, "a count window holds at least one packet")
+        outcomes = [UInt8](repeating: 0, count: capacity)
+    }
+
+    public mutating func add(lost isLost: Bool) {
+        if samples == outcomes.count { lost -= Int(outcomes[next]) } else { samples += 1 }
+        outcomes[next] = isLost ? 1 : 0
+        if isLost { lost += 1 }
+        next = (next + 1) % outcomes.count
+    }
+
+    /// The loss ratio, `nil` when empty.
+    public var ratio: Double? { samples > 0 ? Double(lost) / Double(samples) : nil }
+}
