@@ -59,7 +59,9 @@ let package = Package(
         // over modelled links (docs/simulator.md).
         .target(
             name: "SDWANSimulator",
-            dependencies: ["SDWANCore", "SDWANLinkModel", "SDWANConfig"]
+            dependencies: [
+                "SDWANCore", "SDWANLinkModel", "SDWANConfig", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // The process shell.
         .executableTarget(
@@ -97,7 +99,9 @@ let package = Package(
         ),
         .testTarget(
             name: "SDWANSimulatorTests",
-            dependencies: ["SDWANSimulator", "SDWANLinkModel", "SDWANCore"]
+            dependencies: [
+                "SDWANSimulator", "SDWANLinkModel", "SDWANCore", .product(name: "NIOCore", package: "swift-nio"),
+            ]
         ),
         // A plain C XOR loop, the baseline for the Swift XOR parity kernel (sdwan-bench fec).
         .target(name: "CXORBaseline"),

@@ -6,87 +6,111 @@ import NIOCore
 /// ```
 /// offset size field
 /// 0      1    class id: index into the class table both ends share (from config)
-/// 1      1    flags: bit 0 = FEC sequence present; bit 1 = flow sequence present; others 0
-/// 2      8    tunnel sequence: per tunnel and direction, across links and rekeys (dedupe)
-/// [10    4    FEC sequence: per class, numbering the members of FEC groups]  if bit 0
-/// [..    2+4  flow id, flow sequence (striping/reorder)]                     if bit 1
+/// 1      1    flags: bit 0 = FEC sequence present; others 0
+/// [2     4    FEC sequence: per class, numbers the members of FEC groups]     if flags bit 0
+/// ---- the FEC member: the bytes parity protects and recovery rebuilds ----
+/// +0     1    member flags: bit 0 = flow sequence present; others 0
+/// +1     8    tunnel sequence: per tunnel and direction, across links and rekeys (dedupe)
+/// [+9    2+4  flow id, flow sequence (striping and per-flow reorder)]         if member bit 0
 /// ..     n    the inner packet
 /// ```
 ///
-/// FEC protects the whole frame body, so a recovered packet carries its class and tunnel sequence
-/// and goes through the same dedupe as any other.
+/// The FEC sequence stays outside the member (parity identifies members by it), so a member is
+/// one contiguous run of bytes on both ends — no copy, no zeroing — and a recovered member carries
+/// its tunnel sequence into the same dedupe as any received one.
 public struct DataFrameHeader: Hashable, Sendable {
-    public static let flagFEC: UInt8 = 0x01
-    public static let flagFlow: UInt8 = 0x02
-    static let knownFlags: UInt8 = flagFEC | flagFlow
+    static let flagFEC: UInt8 = 0x01
+    static let memberFlagFlow: UInt8 = 0x01
 
     public var classID: UInt8
-    public var tunnelSequence: UInt64
     public var fecSequence: UInt32?
-    public var flow: (id: UInt16, sequence: UInt32)?
+    public var member: DataMemberHeader
 
-    public init(
-        classID: UInt8,
-        tunnelSequence: UInt64,
-        fecSequence: UInt32? = nil,
-        flow: (id: UInt16, sequence: UInt32)? = nil
-    ) {
+    public init(classID: UInt8, fecSequence: UInt32? = nil, member: DataMemberHeader) {
         self.classID = classID
-        self.tunnelSequence = tunnelSequence
         self.fecSequence = fecSequence
+        self.member = member
+    }
+
+    /// Bytes before the member: class id, flags and the FEC sequence when present.
+    public var memberOffset: Int { fecSequence == nil ? 2 : 6 }
+
+    /// Bytes this header occupies in the frame body.
+    public var encodedLength: Int { memberOffset + member.encodedLength }
+
+    /// The largest header: what the inner-MTU budget reserves.
+    public static let maximumLength = 6 + DataMemberHeader.maximumLength
+
+    public func write(to buffer: inout ByteBuffer) {
+        buffer.writeInteger(classID)
+        buffer.writeInteger(fecSequence == nil ? 0 : Self.flagFEC)
+        if let fecSequence { buffer.writeInteger(fecSequence) }
+        member.write(to: &buffer)
+    }
+
+    /// Reads the header from a DATA frame body, leaving the reader index at the inner packet.
+    public static func read(from body: inout ByteBuffer) -> Result<DataFrameHeader, ContainerError> {
+        guard let classID = body.readInteger(as: UInt8.self), let flags = body.readInteger(as: UInt8.self) else {
+            return .failure(.truncated)
+        }
+        guard flags & ~flagFEC == 0 else { return .failure(.reservedBitsSet) }
+        var fec: UInt32?
+        if flags & flagFEC != 0 {
+            guard let sequence = body.readInteger(as: UInt32.self) else { return .failure(.truncated) }
+            fec = sequence
+        }
+        return DataMemberHeader.read(from: &body).map {
+            DataFrameHeader(classID: classID, fecSequence: fec, member: $0)
+        }
+    }
+}
+
+/// The start of a DATA frame's FEC member: member flags, tunnel sequence, optional flow sequence.
+public struct DataMemberHeader: Hashable, Sendable {
+    public struct Flow: Hashable, Sendable {
+        public var id: UInt16
+        public var sequence: UInt32
+
+        public init(id: UInt16, sequence: UInt32) {
+            self.id = id
+            self.sequence = sequence
+        }
+    }
+
+    public var tunnelSequence: UInt64
+    public var flow: Flow?
+
+    public init(tunnelSequence: UInt64, flow: Flow? = nil) {
+        self.tunnelSequence = tunnelSequence
         self.flow = flow
     }
 
-    /// Bytes this header occupies in the frame body.
-    public var encodedLength: Int { 10 + (fecSequence == nil ? 0 : 4) + (flow == nil ? 0 : 6) }
-
-    /// The largest header: what the inner-MTU budget reserves.
-    public static let maximumLength = 20
+    public var encodedLength: Int { flow == nil ? 9 : 15 }
+    public static let maximumLength = 15
 
     public func write(to buffer: inout ByteBuffer) {
-        var flags: UInt8 = 0
-        if fecSequence != nil { flags |= Self.flagFEC }
-        if flow != nil { flags |= Self.flagFlow }
-        buffer.writeInteger(classID)
-        buffer.writeInteger(flags)
+        buffer.writeInteger(flow == nil ? 0 : DataFrameHeader.memberFlagFlow)
         buffer.writeInteger(tunnelSequence)
-        if let fecSequence { buffer.writeInteger(fecSequence) }
         if let flow {
             buffer.writeInteger(flow.id)
             buffer.writeInteger(flow.sequence)
         }
     }
 
-    /// Reads the header from a DATA frame body, leaving the reader index at the inner packet.
-    public static func read(from body: inout ByteBuffer) -> Result<DataFrameHeader, ContainerError> {
-        guard let classID = body.readInteger(as: UInt8.self), let flags = body.readInteger(as: UInt8.self),
-            let sequence = body.readInteger(as: UInt64.self)
-        else { return .failure(.truncated) }
-        guard flags & ~knownFlags == 0 else { return .failure(.reservedBitsSet) }
-        var header = DataFrameHeader(classID: classID, tunnelSequence: sequence)
-        if flags & flagFEC != 0 {
-            guard let fec = body.readInteger(as: UInt32.self) else { return .failure(.truncated) }
-            header.fecSequence = fec
+    /// Reads a member header (from a DATA frame or a recovered member), leaving the reader index at
+    /// the inner packet.
+    public static func read(from body: inout ByteBuffer) -> Result<DataMemberHeader, ContainerError> {
+        guard let flags = body.readInteger(as: UInt8.self), let sequence = body.readInteger(as: UInt64.self) else {
+            return .failure(.truncated)
         }
-        if flags & flagFlow != 0 {
+        guard flags & ~DataFrameHeader.memberFlagFlow == 0 else { return .failure(.reservedBitsSet) }
+        var header = DataMemberHeader(tunnelSequence: sequence)
+        if flags & DataFrameHeader.memberFlagFlow != 0 {
             guard let id = body.readInteger(as: UInt16.self), let seq = body.readInteger(as: UInt32.self) else {
                 return .failure(.truncated)
             }
-            header.flow = (id, seq)
+            header.flow = Flow(id: id, sequence: seq)
         }
         return .success(header)
-    }
-
-    public static func == (lhs: DataFrameHeader, rhs: DataFrameHeader) -> Bool {
-        lhs.classID == rhs.classID && lhs.tunnelSequence == rhs.tunnelSequence && lhs.fecSequence == rhs.fecSequence
-            && lhs.flow?.id == rhs.flow?.id && lhs.flow?.sequence == rhs.flow?.sequence
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(classID)
-        hasher.combine(tunnelSequence)
-        hasher.combine(fecSequence)
-        hasher.combine(flow?.id)
-        hasher.combine(flow?.sequence)
     }
 }

@@ -4,10 +4,14 @@ import Testing
 
 @Suite struct EngineFrameTests {
     @Test(arguments: [
-        DataFrameHeader(classID: 3, tunnelSequence: 0x0102_0304_0506_0708),
-        DataFrameHeader(classID: 0, tunnelSequence: 9, fecSequence: 77),
-        DataFrameHeader(classID: 200, tunnelSequence: .max, fecSequence: 1, flow: (id: 513, sequence: 4_000_000_000)),
-        DataFrameHeader(classID: 1, tunnelSequence: 5, flow: (id: 2, sequence: 3)),
+        DataFrameHeader(classID: 3, member: .init(tunnelSequence: 0x0102_0304_0506_0708)),
+        DataFrameHeader(classID: 0, fecSequence: 77, member: .init(tunnelSequence: 9)),
+        DataFrameHeader(
+            classID: 200,
+            fecSequence: 1,
+            member: .init(tunnelSequence: .max, flow: .init(id: 513, sequence: 4_000_000_000))
+        ),
+        DataFrameHeader(classID: 1, member: .init(tunnelSequence: 5, flow: .init(id: 2, sequence: 3))),
     ])
     func dataHeaderRoundTripsAndEveryPrefixIsRefused(header: DataFrameHeader) throws {
         var buffer = ByteBufferAllocator().buffer(capacity: 64)
@@ -26,9 +30,13 @@ import Testing
 
     @Test func unknownDataFlagsAreRefused() {
         var buffer = ByteBufferAllocator().buffer(capacity: 16)
-        DataFrameHeader(classID: 1, tunnelSequence: 1).write(to: &buffer)
-        buffer.setInteger(UInt8(0x04), at: 1)
-        #expect(throws: ContainerError.reservedBitsSet) { try DataFrameHeader.read(from: &buffer).get() }
+        DataFrameHeader(classID: 1, member: .init(tunnelSequence: 1)).write(to: &buffer)
+        var badFlags = buffer
+        badFlags.setInteger(UInt8(0x04), at: 1)
+        #expect(throws: ContainerError.reservedBitsSet) { try DataFrameHeader.read(from: &badFlags).get() }
+        var badMemberFlags = buffer
+        badMemberFlags.setInteger(UInt8(0x80), at: 2)
+        #expect(throws: ContainerError.reservedBitsSet) { try DataFrameHeader.read(from: &badMemberFlags).get() }
     }
 
     @Test func linkAnnouncementRoundTripsAndMalformedIsRefused() throws {

@@ -1,0 +1,46 @@
+import NIOCore
+
+/// One traffic class inside an engine: its path selector, FEC encoder and decoder, hold queue and
+/// counters.
+struct EngineClass {
+    var selector: PathSelector
+    var fecPolicy: ClassFECPolicy?
+    var encoder: FECEncoder?
+    var decoder: FECDecoder?
+    var controller: FECController?
+    /// Packets waiting for a link while every allowed link is down (bounded in count and time).
+    var hold: CircularBuffer<(packet: ByteBuffer, dscp: UInt8, since: Instant)>
+    var counters = ClassCounters()
+
+    init(trafficClass: TrafficClass, classID: UInt8, fec: ClassFECPolicy?, maxMemberLength: Int) {
+        selector = PathSelector(trafficClass: trafficClass)
+        fecPolicy = fec
+        hold = CircularBuffer(initialCapacity: 16)
+        guard let fec else { return }
+        let adaptive = fec.adaptive.map(FECController.init(configuration:))
+        controller = adaptive
+        if adaptive == nil {
+            encoder = FECEncoder(
+                configuration: .init(
+                    classID: classID,
+                    groupSize: fec.groupSize,
+                    stride: fec.stride,
+                    delayBudget: fec.delayBudget,
+                    maxMemberLength: maxMemberLength
+                )
+            )
+        }
+        // The decoder exists whenever the class may receive parity; its window covers several
+        // strides of groups.
+        decoder = FECDecoder(
+            configuration: .init(
+                classID: classID,
+                window: 1_024,
+                parityHoldTime: .milliseconds(500),
+                maxPendingParities: 256
+            )
+        )
+    }
+
+    var trafficClass: TrafficClass { selector.trafficClass }
+}

@@ -1,0 +1,64 @@
+import NIOCore
+
+/// A packet waiting in a link's shaper: unsealed, so its counter and timestamp are assigned when it
+/// leaves. Layout: 16 reserved header bytes ‖ 4 timestamp bytes ‖ frames.
+struct QueuedPacket {
+    var payload: ByteBuffer
+    var classIndex: Int
+    var dscp: UInt8
+}
+
+/// One WAN link inside an engine: configuration, path monitor, shaper and counters.
+struct EngineLink {
+    var configuration: EngineLinkConfiguration
+    /// Where datagrams for this link go; the hub learns it from authenticated packets.
+    var destination: UDPEndpoint?
+    /// The local interface is up (the I/O ring reports it; a vanished interface is down at once).
+    var locallyUp = true
+    var monitor: PathMonitor
+    var shaper: LinkShaper<QueuedPacket>
+    var status: LinkStatus = .probing
+    var packetsSent: UInt64 = 0
+    var bytesSent: UInt64 = 0
+    var packetsReceived: UInt64 = 0
+    var bytesReceived: UInt64 = 0
+
+    init(configuration: EngineLinkConfiguration, now: Instant) {
+        self.configuration = configuration
+        destination = configuration.destination
+        monitor = PathMonitor(configuration: configuration.monitor, now: now)
+        shaper = LinkShaper(configuration: ShaperConfiguration(rateBitsPerSecond: configuration.shapedUpBitsPerSecond))
+    }
+
+    /// The largest datagram payload (UDP payload) this link carries.
+    var datagramBudget: Int { configuration.mtu - configuration.outerHeaderLength }
+
+    /// The path selector's view of the link: our forward direction's quality, as the peer reports.
+    func candidate(index: Int) -> LinkCandidate {
+        let quality = monitor.quality
+        let rtt = quality.smoothedRTT ?? .seconds(1)
+        let forward = quality.forward
+        let reverse = quality.reverse
+        let measurement = LinkMeasurement(
+            rtt: rtt,
+            jitter: max(forward.jitter, reverse.jitter),
+            lossRatio: max(forward.lossRatio ?? 0, reverse.lossRatio ?? 0),
+            rFactor: min(forward.rFactor ?? 93.2, reverse.rFactor ?? 93.2)
+        )
+        let usable: LinkCandidate.Status
+        switch status {
+        case .up: usable = locallyUp ? .up : .down
+        case .degraded: usable = locallyUp ? .degraded : .down
+        case .probing, .down: usable = .down
+        }
+        return LinkCandidate(
+            index: index,
+            name: configuration.name,
+            tier: configuration.tier,
+            cost: configuration.cost,
+            metered: configuration.metered,
+            status: destination == nil ? .down : usable,
+            measurement: measurement
+        )
+    }
+}

@@ -1,0 +1,277 @@
+import NIOCore
+
+/// One branch as the hub knows it.
+public struct HubBranchConfiguration: Sendable {
+    public var name: String
+    public var publicKey: PublicKey
+    /// Inner source addresses this branch may use, and the destinations the hub routes to it
+    /// (cryptokey routing, as WireGuard's AllowedIPs).
+    public var allowedPrefixes: [IPPrefix]
+    /// Classes and policies for traffic to this branch (the hub's own config with per-branch
+    /// overrides); links come from the branch's announcements.
+    public var engine: EngineConfiguration
+
+    public init(name: String, publicKey: PublicKey, allowedPrefixes: [IPPrefix], engine: EngineConfiguration) {
+        self.name = name
+        self.publicKey = publicKey
+        self.allowedPrefixes = allowedPrefixes
+        self.engine = engine
+    }
+}
+
+/// Branch-to-branch forwarding is denied unless a rule allows it (a POS network must not reach
+/// another store by default). A rule allows packets from `fromBranch` whose source lies in
+/// `sources` to `toBranch` whose destination lies in `destinations`; empty lists mean any.
+public struct BranchForwardingRule: Hashable, Sendable {
+    public var fromBranch: String
+    public var toBranch: String
+    public var sources: [IPPrefix]
+    public var destinations: [IPPrefix]
+
+    public init(fromBranch: String, toBranch: String, sources: [IPPrefix] = [], destinations: [IPPrefix] = []) {
+        self.fromBranch = fromBranch
+        self.toBranch = toBranch
+        self.sources = sources
+        self.destinations = destinations
+    }
+
+    func allows(from: String, to: String, _ header: InnerPacketHeader) -> Bool {
+        from == fromBranch && to == toBranch && (sources.isEmpty || sources.contains { $0.contains(header.source) })
+            && (destinations.isEmpty || destinations.contains { $0.contains(header.destination) })
+    }
+}
+
+/// A datagram the hub sends, from the listener the branch's link used.
+public struct HubTransmit: Sendable {
+    public var listener: Int
+    public var destination: UDPEndpoint
+    public var datagram: ByteBuffer
+    public var dscp: UInt8
+}
+
+/// Why the hub endpoint dropped something (beyond the session's and the engines' own counters).
+public enum HubDropReason: Int, Hashable, Sendable, CaseIterable {
+    /// A transport packet whose receiver index names no live session.
+    case unknownReceiverIndex
+    /// Neither a handshake initiation nor a transport packet.
+    case unexpectedMessage
+    /// A transport packet that failed to open (AEAD, replay, expired keys, malformed header).
+    case openFailed
+    /// An inner packet from a branch whose source lies outside the branch's allowed prefixes.
+    case spoofedSource
+    /// A branch-to-branch packet no forwarding rule allows.
+    case forwardingDenied
+    /// An inner packet (from the data centre) with no branch prefix for its destination.
+    case noRoute
+    /// An inner packet that is not IPv4/IPv6 (cryptokey routing needs the addresses).
+    case unparseableInner
+}
+
+/// The hub's endpoint (quinn's `Endpoint` beside `Connection`): the handshake responder, one
+/// `TunnelEngine` per branch found by receiver index, cryptokey routing and branch-to-branch rules.
+///
+/// Inputs: `handleDatagram` (from any listener), `handleInnerPacket` (from the data centre),
+/// `handleTimeout`. Drain after each: `pollTransmit()`, `pollDelivery()` (to the data centre),
+/// `pollEvent()`, then `nextDeadline()`.
+public final class HubEndpoint {
+    struct Branch {
+        var configuration: HubBranchConfiguration
+        var session: BranchSession
+        var engine: TunnelEngine
+        /// Link id → the listener the branch's link last reached us on.
+        var listeners = [Int](repeating: 0, count: 256)
+    }
+
+    let responder: HandshakeResponder
+    var branches: [Branch] = []
+    var branchByKey: [PublicKey: Int] = [:]
+    var branchByIndex: [UInt32: Int] = [:]
+    var random: any RandomSource
+    public let forwardingRules: [BranchForwardingRule]
+    var transmits = CircularBuffer<HubTransmit>(initialCapacity: 64)
+    var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
+    var events = CircularBuffer<(branch: String, event: EngineEvent)>(initialCapacity: 16)
+    public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)
+
+    public init(
+        privateKey: borrowing PrivateKey,
+        forwardingRules: [BranchForwardingRule] = [],
+        random: any RandomSource
+    ) {
+        responder = HandshakeResponder(localStatic: privateKey)
+        self.forwardingRules = forwardingRules
+        self.random = random
+    }
+
+    /// The hub's public key (what branches configure).
+    public var publicKey: PublicKey { responder.publicKey }
+
+    /// Adds a branch with its PSK (all-zero `PresharedKey.none()` when it has none).
+    public func addBranch(
+        _ configuration: HubBranchConfiguration,
+        presharedKey: borrowing PresharedKey,
+        now: Instant,
+        wallTime: WallTime
+    ) {
+        precondition(branchByKey[configuration.publicKey] == nil, "branch keys are unique")
+        responder.addPeer(configuration.publicKey, presharedKey: presharedKey)
+        let session = BranchSession(peer: configuration.publicKey)
+        var engineRandom = random
+        let seed = engineRandom.next()
+        random = engineRandom
+        let engine = TunnelEngine(
+            configuration: configuration.engine,
+            keys: .hub(session),
+            now: now,
+            wallTime: wallTime,
+            random: SeededRandomSource(seed: seed)
+        )
+        branchByKey[configuration.publicKey] = branches.count
+        branches.append(Branch(configuration: configuration, session: session, engine: engine))
+    }
+
+    /// The engine of a branch, by name (status, metrics, tests).
+    public func engine(forBranch name: String) -> TunnelEngine? {
+        branches.first { $0.configuration.name == name }?.engine
+    }
+
+    public var branchNames: [String] { branches.map(\.configuration.name) }
+
+    func count(_ reason: HubDropReason) { drops[reason.rawValue] &+= 1 }
+
+    // MARK: Inputs
+
+    /// A datagram that arrived on listener `listener` from `source`.
+    public func handleDatagram(_ datagram: ByteBuffer, listener: Int, source: UDPEndpoint, now: Instant) {
+        var buffer = datagram
+        switch buffer.getInteger(at: buffer.readerIndex, as: UInt8.self).flatMap(MessageType.init(rawValue:)) {
+        case .handshakeInitiation:
+            let linkID = buffer.getInteger(at: buffer.readerIndex + 2, as: UInt8.self) ?? 0
+            let result = responder.handleInitiation(buffer, linkID: linkID, now: now, using: &random) {
+                self.branchByIndex[$0] != nil
+            }
+            guard case .success(let accept) = result, let b = branchByKey[accept.peer] else { return }
+            branches[b].session.install(accept.session)
+            branchByIndex[accept.session.localIndex] = b
+            branches[b].listeners[Int(linkID)] = listener
+            transmits.append(
+                HubTransmit(listener: listener, destination: source, datagram: accept.response.datagram, dscp: 0)
+            )
+            drain(b, now: now)
+        case .transport:
+            guard case .success(let header) = TransportHeader.peek(buffer) else {
+                count(.openFailed)
+                return
+            }
+            guard let b = branchByIndex[header.receiverIndex] else {
+                count(.unknownReceiverIndex)
+                return
+            }
+            switch branches[b].session.open(&buffer, header: header, now: now) {
+            case .success(let opened):
+                branches[b].listeners[Int(opened.linkID)] = listener
+                branches[b].engine.handleOpened(buffer, packet: opened, source: source, now: now)
+            case .failure:
+                count(.openFailed)
+            }
+            drain(b, now: now)
+        case .handshakeResponse, .cookieReply, .none:
+            count(.unexpectedMessage)
+        }
+    }
+
+    /// An inner packet from the data centre: routed to the branch whose allowed prefixes hold its
+    /// destination (longest prefix wins).
+    public func handleInnerPacket(_ packet: ByteBuffer, now: Instant) {
+        guard let header = InnerPacketHeader.parse(packet) else {
+            count(.unparseableInner)
+            return
+        }
+        guard let b = route(header.destination) else {
+            count(.noRoute)
+            return
+        }
+        branches[b].engine.handleInnerPacket(packet, now: now)
+        drain(b, now: now)
+    }
+
+    public func handleTimeout(now: Instant, wallTime: WallTime) {
+        for b in branches.indices {
+            if let deadline = branches[b].engine.nextDeadline(), deadline <= now {
+                branches[b].engine.handleTimeout(now: now, wallTime: wallTime)
+                drain(b, now: now)
+            }
+        }
+    }
+
+    public func nextDeadline() -> Instant? {
+        branches.compactMap { $0.engine.nextDeadline() }.min()
+    }
+
+    // MARK: Outputs
+
+    public func pollTransmit() -> HubTransmit? { transmits.popFirst() }
+    public func pollDelivery() -> Delivery? { deliveries.popFirst() }
+    public func pollEvent() -> (branch: String, event: EngineEvent)? { events.popFirst() }
+
+    // MARK: Routing
+
+    func route(_ destination: IPAddress) -> Int? {
+        var best: (branch: Int, length: Int)?
+        for (b, branch) in branches.enumerated() {
+            for prefix in branch.configuration.allowedPrefixes where prefix.contains(destination) {
+                if best == nil || prefix.length > best!.length { best = (b, prefix.length) }
+            }
+        }
+        return best?.branch
+    }
+
+    /// Moves a branch engine's outputs into the endpoint's queues, applying cryptokey routing to
+    /// what the branch sent.
+    func drain(_ b: Int, now: Instant) {
+        let engine = branches[b].engine
+        while let t = engine.pollTransmit() {
+            transmits.append(
+                HubTransmit(
+                    listener: branches[b].listeners[Int(t.linkID)],
+                    destination: t.destination,
+                    datagram: t.datagram,
+                    dscp: t.dscp
+                )
+            )
+        }
+        while let event = engine.pollEvent() {
+            if case .session(.sessionRetired(let index)) = event, branchByIndex[index] == b {
+                branchByIndex[index] = nil
+            }
+            events.append((branches[b].configuration.name, event))
+        }
+        var forwarded: [(Int, ByteBuffer)] = []
+        while let delivery = engine.pollDelivery() {
+            guard let header = InnerPacketHeader.parse(delivery.packet) else {
+                count(.unparseableInner)
+                continue
+            }
+            // Cryptokey routing: a branch may only send from its own prefixes.
+            guard branches[b].configuration.allowedPrefixes.contains(where: { $0.contains(header.source) }) else {
+                count(.spoofedSource)
+                continue
+            }
+            if let target = route(header.destination), target != b {
+                let from = branches[b].configuration.name
+                let to = branches[target].configuration.name
+                guard forwardingRules.contains(where: { $0.allows(from: from, to: to, header) }) else {
+                    count(.forwardingDenied)
+                    continue
+                }
+                forwarded.append((target, delivery.packet))
+            } else {
+                deliveries.append(delivery)
+            }
+        }
+        for (target, packet) in forwarded {
+            branches[target].engine.handleInnerPacket(packet, now: now)
+            drain(target, now: now)
+        }
+    }
+}

@@ -1,0 +1,256 @@
+import NIOCore
+
+extension TunnelEngine {
+    /// A datagram from the hub on one of the edge's links.
+    public func handleDatagram(_ datagram: ByteBuffer, linkID: UInt8, source: UDPEndpoint, now: Instant) {
+        guard case .edge(let session) = keys else {
+            preconditionFailure("the hub endpoint opens datagrams and calls handleOpened")
+        }
+        var buffer = datagram
+        switch session.handleDatagram(&buffer, linkID: linkID, now: now) {
+        case .packet(let opened):
+            drainSession(now: now)
+            process(buffer, opened: opened, source: source, now: now)
+        case .handshakeCompleted, .dropped:
+            drainSession(now: now)
+        }
+        flush(now: now)
+    }
+
+    /// A transport packet the hub endpoint opened with this tunnel's keys (readable bytes:
+    /// timestamp ‖ frames). Only packets that passed AEAD and the replay window get here, so the
+    /// source may move this link's endpoint (a NAT rebinding).
+    public func handleOpened(_ payload: ByteBuffer, packet: OpenedPacket, source: UDPEndpoint, now: Instant) {
+        drainSession(now: now)
+        process(payload, opened: packet, source: source, now: now)
+        flush(now: now)
+    }
+
+    func process(_ payload: ByteBuffer, opened: OpenedPacket, source: UDPEndpoint, now: Instant) {
+        var buffer = payload
+        let i: Int
+        if let known = slot(opened.linkID) {
+            i = known
+        } else if case .hub = keys {
+            // A branch link the hub has not heard of yet: defaults until its announcement arrives.
+            addLink(
+                EngineLinkConfiguration(
+                    id: opened.linkID,
+                    name: "link\(opened.linkID)",
+                    ipv6Outer: !source.address.isV4
+                ),
+                now: now
+            )
+            i = links.count - 1
+        } else {
+            count(.unknownLink)
+            return
+        }
+        guard let timestamp = WireTimestamp.read(from: &buffer) else {
+            count(.malformedFrame)
+            return
+        }
+        // The whole packet is refused if any frame is malformed (wire-format.md §5).
+        var check = FrameReader(buffer)
+        while let frame = check.next() {
+            if case .failure = frame {
+                count(.malformedFrame)
+                return
+            }
+        }
+        links[i].packetsReceived &+= 1
+        links[i].bytesReceived &+= UInt64(
+            payload.readableBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
+        )
+        links[i].monitor.handlePacketReceived(counter: opened.counter, timestamp: timestamp, now: now)
+        if case .hub = keys, links[i].destination != source {
+            links[i].destination = source
+            selectionDirty = true
+        }
+        var reader = FrameReader(buffer)
+        while case .success(let frame)? = reader.next() {
+            handleFrame(frame, link: i, now: now)
+        }
+        drainMonitorEvents(i)
+        reselect(now: now)
+    }
+
+    func handleFrame(_ frame: Frame, link i: Int, now: Instant) {
+        switch frame.type {
+        case .data:
+            receiveData(frame.body, now: now)
+        case .parity:
+            guard let classID = frame.body.getInteger(at: frame.body.readerIndex, as: UInt8.self),
+                Int(classID) < classes.count, classes[Int(classID)].decoder != nil
+            else {
+                count(.unknownClass)
+                return
+            }
+            classes[Int(classID)].decoder!.receiveParityFrame(frame.body, now: now)
+            drainRecovered(Int(classID), now: now)
+        case .probe:
+            switch links[i].monitor.handleProbe(frame.body, now: now) {
+            case .success(let reply): sendMonitorFrames(onLink: i, now: now, reply: reply)
+            case .failure: count(.monitorFrame)
+            }
+        case .probeReply:
+            if case .failure = links[i].monitor.handleProbeReply(frame.body, now: now) { count(.monitorFrame) }
+        case .receiverReport:
+            if case .failure = links[i].monitor.handleReceiverReport(frame.body, now: now) { count(.monitorFrame) }
+        case .control:
+            var body = frame.body
+            switch ControlMessage.read(from: &body) {
+            case .success(.linkAnnouncement(let announced)): applyAnnouncement(announced, now: now)
+            case .failure: count(.malformedFrame)
+            }
+        case .padding:
+            break
+        }
+    }
+
+    func receiveData(_ frameBody: ByteBuffer, now: Instant) {
+        var body = frameBody
+        let header: DataFrameHeader
+        switch DataFrameHeader.read(from: &body) {
+        case .success(let h): header = h
+        case .failure:
+            count(.malformedFrame)
+            return
+        }
+        let c = Int(header.classID)
+        guard c < classes.count else {
+            count(.unknownClass)
+            return
+        }
+        if let fecSequence = header.fecSequence, classes[c].decoder != nil {
+            let member = frameBody.getSlice(
+                at: frameBody.readerIndex + header.memberOffset,
+                length: frameBody.readableBytes - header.memberOffset
+            )!
+            switch classes[c].decoder!.receiveMember(sequence: fecSequence, payload: member, now: now) {
+            case .deliver, .tooOld: break
+            case .duplicate:
+                classes[c].counters.duplicatesDropped &+= 1
+                count(.duplicate)
+                return
+            }
+        }
+        deliver(body, tunnelSequence: header.member.tunnelSequence, classIndex: c, recovered: false)
+        if header.fecSequence != nil { drainRecovered(c, now: now) }
+    }
+
+    /// Delivers members the class's FEC decoder rebuilt.
+    func drainRecovered(_ c: Int, now: Instant) {
+        while let recovered = classes[c].decoder?.pollRecovered() {
+            var member = recovered.payload
+            guard case .success(let header) = DataMemberHeader.read(from: &member) else {
+                count(.malformedFrame)
+                continue
+            }
+            deliver(member, tunnelSequence: header.tunnelSequence, classIndex: c, recovered: true)
+        }
+    }
+
+    /// Dedupe by tunnel sequence, then hand the inner packet to the local side.
+    func deliver(_ packet: ByteBuffer, tunnelSequence: UInt64, classIndex c: Int, recovered: Bool) {
+        switch dedupe.accept(tunnelSequence) {
+        case .new:
+            classes[c].counters.delivered &+= 1
+            if recovered { classes[c].counters.recoveredByFEC &+= 1 }
+            deliveries.append(Delivery(packet: packet, classIndex: c, recovered: recovered))
+        case .duplicate:
+            classes[c].counters.duplicatesDropped &+= 1
+            count(.duplicate)
+        case .tooOld:
+            count(.dedupeTooOld)
+        }
+    }
+
+    /// The hub applies the edge's view of its links: tier, cost, metering, and shapes what it sends
+    /// to each link to the rate the edge announced for that link's downlink.
+    func applyAnnouncement(_ announced: [LinkAnnouncement], now: Instant) {
+        guard case .hub = keys else { return }
+        peerLinks = announced
+        for link in announced {
+            if slot(link.linkID) == nil {
+                addLink(EngineLinkConfiguration(id: link.linkID, name: link.name), now: now)
+            }
+            let i = slot(link.linkID)!
+            var c = links[i].configuration
+            c.name = link.name
+            c.tier = Int(link.tier)
+            c.cost = Int(link.cost)
+            c.metered = link.metered
+            c.mtu = Int(link.mtu)
+            c.shapedUpBitsPerSecond = Int64(link.downKbps) * 1_000
+            c.shapedDownBitsPerSecond = Int64(link.upKbps) * 1_000
+            links[i].configuration = c
+            links[i].shaper.configuration.rateBitsPerSecond = c.shapedUpBitsPerSecond
+            if link.metered { links[i].monitor.setStandby(true, now: now) }
+        }
+        selectionDirty = true
+        updateInnerMTU()
+        events.append(.linksAnnounced(announced))
+    }
+
+    // MARK: Monitor events and path selection
+
+    func drainMonitorEvents(_ i: Int) {
+        while let event = links[i].monitor.pollEvent() {
+            links[i].status = event.to
+            selectionDirty = true
+            events.append(.link(linkID: links[i].configuration.id, event))
+        }
+    }
+
+    /// Re-runs every class's path selector when something changed or the interval passed.
+    func reselect(now: Instant) {
+        guard selectionDirty else { return }
+        selectionDirty = false
+        nextSelection = now + Self.selectionInterval
+        let candidates = links.indices.map { links[$0].candidate(index: $0) }
+        for c in classes.indices {
+            if classes[c].selector.select(from: candidates, now: now) {
+                events.append(.path(classIndex: c, choice: classes[c].selector.choice, at: now))
+            }
+            adaptFEC(c, candidates: candidates, now: now)
+        }
+        releaseHeld(now: now)
+    }
+
+    /// Adaptive FEC: k follows the loss of the class's links, never escalating on loss our own
+    /// sending causes (a link whose shaper is backlogged is at its shaped capacity).
+    func adaptFEC(_ c: Int, candidates: [LinkCandidate], now: Instant) {
+        guard classes[c].controller != nil, let policy = classes[c].fecPolicy else { return }
+        let used = classes[c].selector.choice.links
+        guard !used.isEmpty else { return }
+        let loss = used.map { candidates[$0].measurement.lossRatio }.max() ?? 0
+        let congested = used.contains {
+            links[$0].shaper.backlogBytes > 0 && links[$0].shaper.configuration.rateBitsPerSecond > 0
+        }
+        let setting = classes[c].controller!.update(lossRatio: loss, congestion: congested, now: now)
+        let maxMember = max(innerMTU, 1_500) + DataMemberHeader.maximumLength
+        switch setting {
+        case .off:
+            if classes[c].encoder != nil {
+                classes[c].encoder!.flush(now: now)
+                drainParity(c, dataLinks: used, now: now)
+                classes[c].encoder = nil
+            }
+        case .on(let k):
+            let wanted = FECEncoder.Configuration(
+                classID: UInt8(c),
+                groupSize: k,
+                stride: policy.stride,
+                delayBudget: policy.delayBudget,
+                maxMemberLength: maxMember
+            )
+            if classes[c].encoder == nil {
+                classes[c].encoder = FECEncoder(configuration: wanted)
+            } else if classes[c].encoder!.configuration != wanted {
+                classes[c].encoder!.reconfigure(wanted, now: now)
+                drainParity(c, dataLinks: used, now: now)
+            }
+        }
+    }
+}

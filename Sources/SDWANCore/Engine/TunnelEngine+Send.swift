@@ -1,0 +1,257 @@
+import NIOCore
+
+extension TunnelEngine {
+    /// Bytes in front of the DATA frame body: transport header (16) + timestamp (4) + frame header (3).
+    static let frameStart = WireFormat.transportHeaderLength + WireFormat.timestampLength + WireFormat.frameHeaderLength
+
+    /// An inner IP packet from the local side (LAN on the edge, data centre on the hub): classify,
+    /// check its size, clamp a SYN's MSS, and send it on its class's links (or hold it).
+    public func handleInnerPacket(_ packet: ByteBuffer, now: Instant) {
+        var packet = packet
+        let (classIndex, header) = classifier.classify(packet)
+        sendInner(&packet, classIndex: classIndex, dscp: header?.dscp ?? 0, header: header, now: now)
+        flush(now: now)
+    }
+
+    /// A payload without an IP header (a UDP port forward names its class), sent as is.
+    public func handleInnerPacket(_ packet: ByteBuffer, classIndex: Int, now: Instant) {
+        precondition(classes.indices.contains(classIndex), "class index out of range")
+        var packet = packet
+        sendInner(&packet, classIndex: classIndex, dscp: 0, header: nil, now: now)
+        flush(now: now)
+    }
+
+    func sendInner(_ packet: inout ByteBuffer, classIndex c: Int, dscp: UInt8, header: InnerPacketHeader?, now: Instant)
+    {
+        guard packet.readableBytes <= innerMTU else {
+            count(.oversize)
+            answerTooBig(packet, now: now)
+            return
+        }
+        if configuration.clampMSS, header?.transportProtocol == 6 { MSSClamp.clamp(&packet, mtu: innerMTU) }
+        classes[c].counters.sent &+= 1
+        classes[c].counters.payloadBytes &+= UInt64(packet.readableBytes)
+        let choice = classes[c].selector.choice
+        guard isEstablished, !choice.links.isEmpty else {
+            hold(packet, classIndex: c, dscp: dscp, now: now)
+            return
+        }
+        transmitData(packet, classIndex: c, dscp: dscp, choice: choice, now: now)
+    }
+
+    /// Builds the DATA frame once and queues a copy on each chosen link; feeds the class's FEC.
+    func transmitData(_ packet: ByteBuffer, classIndex c: Int, dscp: UInt8, choice: PathChoice, now: Instant) {
+        let sequence = nextTunnelSequence
+        nextTunnelSequence &+= 1
+        // A member longer than the encoder was sized for (the hub learned larger link MTUs) goes
+        // unprotected rather than trap.
+        let memberLength = DataMemberHeader(tunnelSequence: 0).encodedLength + packet.readableBytes
+        let protected = classes[c].encoder.map { memberLength <= $0.configuration.maxMemberLength } ?? false
+        var header = DataFrameHeader(
+            classID: UInt8(c),
+            fecSequence: protected ? 0 : nil,
+            member: DataMemberHeader(tunnelSequence: sequence)
+        )
+        var buffer = ByteBufferAllocator().buffer(
+            capacity: Self.frameStart + header.encodedLength + packet.readableBytes + WireFormat.tagLength
+        )
+        buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
+        buffer.writeFrame(.data) { body in
+            header.write(to: &body)
+            body.writeImmutableBuffer(packet)
+        }
+        if protected {
+            // The member (everything after the FEC sequence) is protected as written.
+            let memberStart = Self.frameStart + header.memberOffset
+            let fecSequence = buffer.withUnsafeReadableBytes { raw in
+                classes[c].encoder!.protect(UnsafeRawBufferPointer(rebasing: raw[memberStart...]), now: now)
+            }
+            header.fecSequence = fecSequence
+            buffer.setInteger(fecSequence, at: buffer.readerIndex + Self.frameStart + 2)
+        }
+        let outerDSCP = classes[c].trafficClass.outerDSCP ?? dscp
+        if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
+        for link in choice.links {
+            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
+        }
+        if protected { drainParity(c, dataLinks: choice.links, now: now) }
+    }
+
+    /// Queues a packet in a link's shaper at its class's priority.
+    func enqueue(_ item: QueuedPacket, onLink i: Int, now: Instant) {
+        let size = item.payload.readableBytes + WireFormat.tagLength + links[i].configuration.outerHeaderLength
+        let priority = classes[item.classIndex].trafficClass.priority
+        if !links[i].shaper.enqueue(item, size: size, priority: priority, now: now) { count(.shaperQueueFull) }
+    }
+
+    /// Sends the parity frames the class's encoder has closed, each on the link placement picks.
+    func drainParity(_ c: Int, dataLinks: [Int], now: Instant) {
+        while classes[c].encoder?.nextParityLongestMember != nil {
+            var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
+            buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
+            guard let descriptor = classes[c].encoder?.pollParity(into: &buffer) else { break }
+            let cls = classes[c].trafficClass
+            let estimates = links.indices.compactMap { i -> ParityLinkEstimate? in
+                guard links[i].destination != nil, links[i].status == .up || links[i].status == .degraded else {
+                    return nil
+                }
+                let candidate = links[i].candidate(index: i)
+                return ParityLinkEstimate(
+                    linkID: links[i].configuration.id,
+                    oneWayDelay: candidate.measurement.rtt / 2,
+                    lossRatio: candidate.measurement.lossRatio,
+                    frameBudget: links[i].datagramBudget - WireFormat.transportOverhead,
+                    meetsLatencySLA: cls.sla.isMet(by: candidate.measurement, current: true)
+                )
+            }
+            let budget = cls.sla.maxRTT.map { $0 / 2 } ?? .seconds(1)
+            let decision = ParityPlacement.choose(
+                dataLinks: dataLinks.map { links[$0].configuration.id },
+                links: estimates,
+                groupClosingTime: descriptor.closedAt - descriptor.openedAt,
+                latencyBudget: budget,
+                parityFrameLength: descriptor.frameLength
+            )
+            guard case .link(let id, _) = decision, let i = slot(id) else {
+                classes[c].counters.parityUnplaced &+= 1
+                continue
+            }
+            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: cls.outerDSCP ?? 0), onLink: i, now: now)
+        }
+    }
+
+    // MARK: Hold queue
+
+    /// No link (or no keys) for the class: wait in a short bounded queue, oldest dropped first.
+    func hold(_ packet: ByteBuffer, classIndex c: Int, dscp: UInt8, now: Instant) {
+        let policy = classes[c].trafficClass.hold
+        classes[c].counters.held &+= 1
+        if classes[c].hold.count >= policy.maxPackets {
+            classes[c].hold.removeFirst()
+            classes[c].counters.holdDropped &+= 1
+            count(.holdQueueFull)
+        }
+        classes[c].hold.append((packet, dscp, now))
+    }
+
+    func expireHold(_ c: Int, now: Instant) {
+        let wait = classes[c].trafficClass.hold.maxWait
+        while let first = classes[c].hold.first, now - first.since >= wait {
+            classes[c].hold.removeFirst()
+            classes[c].counters.holdDropped &+= 1
+            count(.holdExpired)
+        }
+    }
+
+    /// Sends what waited, once keys and a link are there.
+    func releaseHeld(now: Instant) {
+        guard isEstablished else { return }
+        for c in classes.indices where !classes[c].hold.isEmpty {
+            let choice = classes[c].selector.choice
+            guard !choice.links.isEmpty else { continue }
+            expireHold(c, now: now)
+            while let item = classes[c].hold.popFirst() {
+                transmitData(item.packet, classIndex: c, dscp: item.dscp, choice: choice, now: now)
+            }
+        }
+    }
+
+    // MARK: Leaving the links
+
+    /// Moves what each link's shaper lets go into the transmit queue (sealed), then sends the
+    /// monitor's probes and reports that did not ride on data.
+    func flush(now: Instant) {
+        for i in links.indices {
+            while let (item, _) = links[i].shaper.dequeue(now: now) {
+                send(item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
+            }
+            sendMonitorFrames(onLink: i, now: now)
+        }
+    }
+
+    /// Writes the timestamp, lets monitor frames ride when there is room, seals and queues.
+    func send(_ payload: ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
+        guard let destination = links[i].destination else {
+            count(.noDestination)
+            return
+        }
+        var payload = payload
+        payload.setInteger(WireTimestamp(now).microseconds, at: payload.readerIndex + WireFormat.transportHeaderLength)
+        // Probe + report together need under 128 bytes; ride only where they surely fit.
+        if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
+            while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
+        }
+        let result: Result<TransportHeader, SealError>
+        switch keys {
+        case .edge(let s): result = s.seal(&payload, linkID: links[i].configuration.id, now: now)
+        case .hub(let s): result = s.seal(&payload, linkID: links[i].configuration.id, now: now)
+        }
+        guard case .success(let header) = result else {
+            count(.sealFailed)
+            return
+        }
+        links[i].monitor.handlePacketSent(linkCounter: header.counter, now: now)
+        links[i].packetsSent &+= 1
+        links[i].bytesSent &+= UInt64(payload.readableBytes)
+        if let classIndex {
+            classes[classIndex].counters.wirePackets &+= 1
+            classes[classIndex].counters.wireBytes &+= UInt64(payload.readableBytes)
+        }
+        transmits.append(
+            Transmit(linkID: links[i].configuration.id, destination: destination, datagram: payload, dscp: dscp)
+        )
+    }
+
+    /// Probes and reports the monitor wants now, in a packet of their own (bypassing the shaper:
+    /// they are small, and queueing them behind bulk would measure our own queue, not the link).
+    func sendMonitorFrames(onLink i: Int, now: Instant, reply: ProbeFrame? = nil) {
+        guard isEstablished, links[i].destination != nil else { return }
+        var buffer = ByteBufferAllocator().buffer(capacity: 160)
+        buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
+        let empty = buffer.readableBytes
+        reply?.write(.probeReply, to: &buffer)
+        while links[i].monitor.pollFrame(now: now, into: &buffer, using: &random) != nil {}
+        guard buffer.readableBytes > empty else { return }
+        send(buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
+    }
+
+    /// The edge tells the hub about its links after each handshake (CONTROL, link announcement).
+    func announceLinks(now: Instant) {
+        let announcement = ControlMessage.linkAnnouncement(
+            links.map { link in
+                let c = link.configuration
+                return LinkAnnouncement(
+                    linkID: c.id,
+                    name: c.name,
+                    tier: UInt8(clamping: c.tier),
+                    cost: UInt16(clamping: c.cost),
+                    metered: c.metered,
+                    mtu: UInt16(clamping: c.mtu),
+                    upKbps: UInt32(clamping: c.shapedUpBitsPerSecond / 1_000),
+                    downKbps: UInt32(clamping: c.shapedDownBitsPerSecond / 1_000)
+                )
+            }
+        )
+        for i in links.indices {
+            var buffer = ByteBufferAllocator().buffer(capacity: 64 + 48 * links.count)
+            buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
+            buffer.writeFrame(.control) { announcement.write(to: &$0) }
+            send(buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
+        }
+    }
+
+    /// A rate-limited ICMP "too big" back toward the sender of an oversize packet.
+    func answerTooBig(_ packet: ByteBuffer, now: Instant) {
+        let elapsed = (now - icmpRefill).seconds
+        icmpRefill = now
+        let rate = Double(configuration.icmpPerSecond)
+        icmpTokens = min(rate, icmpTokens + elapsed * rate)
+        guard icmpTokens >= 1, let header = InnerPacketHeader.parse(packet) else { return }
+        let router = header.source.isV4 ? configuration.routerAddressV4 : configuration.routerAddressV6
+        guard let router, let reply = PacketTooBig.reply(to: packet, mtu: innerMTU, routerAddress: router)
+        else { return }
+        icmpTokens -= 1
+        deliveries.append(Delivery(packet: reply, classIndex: configuration.defaultClassIndex, recovered: false))
+        icmpRepliesSent &+= 1
+    }
+}

@@ -1,0 +1,277 @@
+import NIOCore
+
+/// The keys a tunnel seals and opens with: the edge initiates, the hub answers (docs/crypto.md).
+public enum TunnelKeys {
+    case edge(EdgeSession)
+    case hub(BranchSession)
+}
+
+/// One tunnel between a branch edge and a hub: its links (each with a path monitor and a shaper),
+/// its classes (each with a path selector, FEC and a hold queue), dedupe, and the secure session.
+/// The edge runs one; the hub endpoint runs one per branch. Pure: no sockets, no clock reads; all
+/// randomness from the generator it was given.
+///
+/// quinn-proto's shape (docs/architecture.md, "Engine"). Inputs, each with `now`:
+/// `handleInnerPacket` (a packet from the local side), `handleDatagram` (the edge) or
+/// `handleOpened` (the hub endpoint, after it found this tunnel by receiver index),
+/// `handleLinkStatus` (the I/O ring saw an interface go or come back), `handleTimeout`.
+///
+/// Drain order after every input: `pollTransmit()` until `nil`, `pollDelivery()` until `nil`,
+/// `pollEvent()` until `nil`, then arm the timer at `nextDeadline()`. Every input ends by moving
+/// whatever the shapers allow into the transmit queue, so the drain needs no extra call.
+public final class TunnelEngine {
+    public let configuration: EngineConfiguration
+    public private(set) var keys: TunnelKeys
+    var links: [EngineLink] = []
+    /// Link id → index in `links`, or -1.
+    var linkIndex = [Int](repeating: -1, count: 256)
+    var classes: [EngineClass] = []
+    var classifier: Classifier
+    var dedupe: DedupeWindow
+    var nextTunnelSequence: UInt64 = 0
+    var random: any RandomSource
+    var transmits = CircularBuffer<Transmit>(initialCapacity: 64)
+    var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
+    var events = CircularBuffer<EngineEvent>(initialCapacity: 16)
+    /// Wall time at `wallAnchor.instant`, moved forward by `now` between `handleTimeout` calls.
+    var wallAnchor: (instant: Instant, wall: WallTime)
+    var icmpTokens: Double
+    var icmpRefill: Instant
+    var nextSelection: Instant
+    var selectionDirty = true
+    var allLinksSilentReported = false
+    /// Links the peer announced (the hub's view of an edge).
+    public internal(set) var peerLinks: [LinkAnnouncement] = []
+    /// ICMP "too big" replies sent for oversize inner packets.
+    public internal(set) var icmpRepliesSent: UInt64 = 0
+    /// Drops by reason (docs/path-selection.md, "Counters").
+    public internal(set) var drops = [UInt64](repeating: 0, count: EngineDropReason.allCases.count)
+
+    /// How often class choices are re-evaluated when nothing else forces it.
+    static let selectionInterval = TimeSpan.milliseconds(100)
+
+    /// A tunnel engine starting at `now` (the wall clock then is `wallTime`).
+    public init(
+        configuration: EngineConfiguration,
+        keys: TunnelKeys,
+        now: Instant,
+        wallTime: WallTime,
+        random: any RandomSource
+    ) {
+        self.configuration = configuration
+        self.keys = keys
+        self.random = random
+        classifier = Classifier(rules: configuration.classRules, defaultClassIndex: configuration.defaultClassIndex)
+        dedupe = DedupeWindow(size: configuration.dedupeWindow)
+        wallAnchor = (now, wallTime)
+        icmpTokens = Double(configuration.icmpPerSecond)
+        icmpRefill = now
+        nextSelection = now
+        innerMTU = configuration.innerMTU
+        let maxMember = max(configuration.innerMTU, 1_500) + DataMemberHeader.maximumLength
+        for (i, cls) in configuration.classes.enumerated() {
+            classes.append(
+                EngineClass(trafficClass: cls, classID: UInt8(i), fec: configuration.fec[i], maxMemberLength: maxMember)
+            )
+        }
+        for link in configuration.links { addLink(link, now: now) }
+        if case .edge(let session) = keys {
+            session.setLinks(configuration.links.map(\.id))
+        }
+    }
+
+    // MARK: Read-only state for status, metrics and tests
+
+    /// The largest inner packet this tunnel carries, from the links it has now (the hub learns a
+    /// branch's links from its announcement).
+    public internal(set) var innerMTU: Int
+
+    /// Whether the session has keys to send with.
+    public var isEstablished: Bool {
+        switch keys {
+        case .edge(let s): s.isEstablished
+        case .hub(let s): s.isEstablished
+        }
+    }
+
+    /// The links a class currently uses, best first.
+    public func choice(forClass index: Int) -> PathChoice { classes[index].selector.choice }
+
+    public func counters(forClass index: Int) -> ClassCounters { classes[index].counters }
+
+    /// FEC statistics of a class (sender and receiver side), when it uses FEC.
+    public func fecStatistics(forClass index: Int) -> (encoder: FECEncoder.Statistics?, decoder: FECDecoder.Counters?) {
+        (classes[index].encoder?.statistics, classes[index].decoder?.counters)
+    }
+
+    /// The ids of the links, in configuration order (the hub adds links as the edge announces them).
+    public var linkIDs: [UInt8] { links.map(\.configuration.id) }
+
+    public func linkStatus(_ id: UInt8) -> LinkStatus? { slot(id).map { links[$0].status } }
+    public func linkQuality(_ id: UInt8) -> LinkQuality? { slot(id).map { links[$0].monitor.quality } }
+    public func linkConfiguration(_ id: UInt8) -> EngineLinkConfiguration? { slot(id).map { links[$0].configuration } }
+    public func linkDestination(_ id: UInt8) -> UDPEndpoint? { slot(id).flatMap { links[$0].destination } }
+    public func linkTraffic(
+        _ id: UInt8
+    ) -> (packetsSent: UInt64, bytesSent: UInt64, packetsReceived: UInt64, bytesReceived: UInt64)? {
+        slot(id).map {
+            (links[$0].packetsSent, links[$0].bytesSent, links[$0].packetsReceived, links[$0].bytesReceived)
+        }
+    }
+    public func shaperDrops(_ id: UInt8) -> [UInt64]? { slot(id).map { links[$0].shaper.dropped } }
+    public var unparseableInnerPackets: UInt64 { classifier.unparseable }
+
+    func slot(_ id: UInt8) -> Int? {
+        let i = linkIndex[Int(id)]
+        return i >= 0 ? i : nil
+    }
+
+    func count(_ reason: EngineDropReason) { drops[reason.rawValue] &+= 1 }
+
+    /// Wall time at `now`, from the last anchor the shell gave.
+    func wallTime(at now: Instant) -> WallTime {
+        let elapsed = (now - wallAnchor.instant).nanoseconds
+        let total = Int64(wallAnchor.wall.nanoseconds) + max(0, elapsed)
+        return WallTime(
+            secondsSinceEpoch: wallAnchor.wall.secondsSinceEpoch + total / 1_000_000_000,
+            nanoseconds: UInt32(total % 1_000_000_000)
+        )
+    }
+
+    func addLink(_ link: EngineLinkConfiguration, now: Instant) {
+        linkIndex[Int(link.id)] = links.count
+        links.append(EngineLink(configuration: link, now: now))
+        selectionDirty = true
+        updateInnerMTU()
+    }
+
+    /// The inner MTU for the links as they are now (EngineConfiguration.innerMTU's formula).
+    func updateInnerMTU() {
+        var c = configuration
+        c.links = links.map(\.configuration)
+        innerMTU = c.innerMTU
+    }
+
+    // MARK: Inputs
+
+    /// Starts the session (the edge sends its initiations on every link).
+    public func start(now: Instant, wallTime: WallTime) {
+        wallAnchor = (now, wallTime)
+        if case .edge(let session) = keys {
+            session.connect(now: now, wallTime: wallTime, using: &random)
+            drainSession(now: now)
+        }
+        flush(now: now)
+    }
+
+    /// The I/O ring's view of a link's interface: a vanished interface takes the link down at once
+    /// (no need to wait for the monitor's silence window); its return lets the monitor probe again.
+    public func handleLinkStatus(_ id: UInt8, up: Bool, now: Instant) {
+        guard let i = slot(id), links[i].locallyUp != up else { return }
+        links[i].locallyUp = up
+        selectionDirty = true
+        reselect(now: now)
+        flush(now: now)
+    }
+
+    /// Runs the timers due at `now`. `wallTime` is the wall clock now (handshake timestamps only).
+    public func handleTimeout(now: Instant, wallTime: WallTime) {
+        wallAnchor = (now, wallTime)
+        switch keys {
+        case .edge(let session): session.handleTimeout(now: now, wallTime: wallTime, using: &random)
+        case .hub(let session): session.handleTimeout(now: now)
+        }
+        drainSession(now: now)
+        for i in links.indices {
+            links[i].monitor.handleTimeout(now: now)
+            drainMonitorEvents(i)
+        }
+        for c in classes.indices {
+            classes[c].encoder?.handleTimeout(now: now)
+            classes[c].decoder?.handleTimeout(now: now)
+            drainRecovered(c, now: now)
+            expireHold(c, now: now)
+        }
+        if now >= nextSelection { selectionDirty = true }
+        reselect(now: now)
+        checkAllLinksSilent(now: now)
+        flush(now: now)
+    }
+
+    /// The earliest instant `handleTimeout` has work to do.
+    public func nextDeadline() -> Instant? {
+        var deadline: Instant? = nextSelection
+        func consider(_ candidate: Instant?) {
+            guard let candidate else { return }
+            deadline = min(deadline ?? candidate, candidate)
+        }
+        switch keys {
+        case .edge(let s): consider(s.nextDeadline())
+        case .hub(let s): consider(s.nextDeadline())
+        }
+        // The monitors' probes and reports can only leave with keys and a destination; their
+        // timers wait until then (a due frame that cannot leave must not re-arm the timer at once).
+        let canSend = isEstablished
+        for i in links.indices where canSend && links[i].destination != nil {
+            consider(links[i].monitor.nextDeadline())
+            if !links[i].shaper.isEmpty { consider(links[i].shaper.nextDeadline(now: wallAnchor.instant)) }
+        }
+        for c in classes.indices {
+            consider(classes[c].encoder?.nextDeadline())
+            consider(classes[c].decoder?.nextDeadline())
+            if let first = classes[c].hold.first { consider(first.since + classes[c].trafficClass.hold.maxWait) }
+        }
+        return deadline
+    }
+
+    // MARK: Outputs
+
+    public func pollTransmit() -> Transmit? { transmits.popFirst() }
+    public func pollDelivery() -> Delivery? { deliveries.popFirst() }
+    public func pollEvent() -> EngineEvent? { events.popFirst() }
+
+    // MARK: Session plumbing
+
+    /// Moves the session's handshake datagrams and events into the engine's queues.
+    func drainSession(now: Instant) {
+        switch keys {
+        case .edge(let session):
+            while let t = session.pollTransmit() {
+                guard let i = slot(t.linkID), let destination = links[i].destination else { continue }
+                transmits.append(Transmit(linkID: t.linkID, destination: destination, datagram: t.datagram, dscp: 0))
+                links[i].packetsSent &+= 1
+                links[i].bytesSent &+= UInt64(t.datagram.readableBytes)
+            }
+            while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
+        case .hub(let session):
+            while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
+        }
+    }
+
+    func handleSessionEvent(_ event: SessionEvent, now: Instant) {
+        events.append(.session(event))
+        switch event {
+        case .handshakeCompleted, .rekeyed:
+            allLinksSilentReported = false
+            if case .edge = keys { announceLinks(now: now) }
+            releaseHeld(now: now)
+        case .keysExpired, .sessionRetired:
+            break
+        }
+    }
+
+    /// The edge re-handshakes at once when every link has gone silent (a hub restart loses our
+    /// session; docs/crypto.md "Lifecycle").
+    func checkAllLinksSilent(now: Instant) {
+        guard case .edge(let session) = keys, !links.isEmpty else { return }
+        let silent = links.allSatisfy { $0.status == .down || $0.status == .probing }
+        if !silent {
+            allLinksSilentReported = false
+            return
+        }
+        guard !allLinksSilentReported, session.isEstablished else { return }
+        allLinksSilentReported = true
+        session.handleAllLinksSilent(now: now, wallTime: wallTime(at: now), using: &random)
+        drainSession(now: now)
+    }
+}

@@ -1,0 +1,211 @@
+import NIOCore
+import SDWANCore
+import SDWANLinkModel
+
+/// What travels through the simulated network's event queue.
+public enum NetworkEvent {
+    /// A datagram arriving at the hub from branch `branch`'s link `link`.
+    case datagramToHub(branch: Int, link: Int, datagram: ByteBuffer)
+    /// A datagram arriving at branch `branch` on its link `link`.
+    case datagramToEdge(branch: Int, link: Int, datagram: ByteBuffer)
+    /// Something the driver scheduled (traffic, a timeline action): handled by `run`'s callback.
+    case action(Int)
+}
+
+/// One branch's link in the simulated network: two directions of a link model and the address
+/// the hub sees it from.
+public struct NetworkLink {
+    public var id: UInt8
+    public var up: SimulatedLink<ByteBuffer>
+    public var down: SimulatedLink<ByteBuffer>
+    /// The branch-side address of the link as the hub sees it (a rebind changes the port).
+    public var address: UDPEndpoint
+}
+
+/// A hub endpoint and branch edges wired through modelled links in virtual time: the production
+/// engines, driven exactly as the live nodes drive them (docs/simulator.md, "Event loop").
+///
+/// Endpoint numbering for timers: 0 is the hub, 1 + b is branch b's edge.
+public final class TunnelNetwork {
+    public var simulation = Simulation<NetworkEvent>()
+    public let hub: HubEndpoint
+    public private(set) var edges: [TunnelEngine] = []
+    public var links: [[NetworkLink]] = []
+    /// The hub's address (one listener).
+    public let hubAddress = UDPEndpoint(address: .v4(0xC000_0201), port: 51_820)
+    /// Where the virtual wall clock starts (2027-01-15), for handshake timestamps.
+    public var wallClockOrigin: Int64 = 1_800_000_000
+    /// Datagrams the hub sent to an address no link has (after a rebind, like a NAT would drop).
+    public private(set) var unroutable: UInt64 = 0
+    /// Every datagram carried by a link (offered to a link model), probes and parity included.
+    public private(set) var datagramsCarried: UInt64 = 0
+    private var addressMap: [UDPEndpoint: (branch: Int, link: Int)] = [:]
+    /// Timer firings at the current instant, to turn an engine whose deadline never advances into
+    /// a clear failure instead of a hang.
+    private var firingsAtInstant: (at: Instant, count: Int) = (.zero, 0)
+
+    /// Called for every inner packet delivered: branch index (or `nil` for the hub side), the
+    /// delivery and the instant.
+    public var onDelivery: ((Int?, Delivery, Instant) -> Void)?
+    /// Called for every engine event: branch index (or `nil` for the hub), the event and the instant.
+    public var onEvent: ((Int?, EngineEvent, Instant) -> Void)?
+
+    public init(hub: HubEndpoint) {
+        self.hub = hub
+    }
+
+    public func wallTime(_ now: Instant) -> WallTime {
+        let ns = now.nanoseconds
+        return WallTime(
+            secondsSinceEpoch: wallClockOrigin + ns / 1_000_000_000,
+            nanoseconds: UInt32(ns % 1_000_000_000)
+        )
+    }
+
+    /// The address a branch link is seen from before any rebind.
+    public static func linkAddress(branch: Int, link: Int) -> UDPEndpoint {
+        UDPEndpoint(address: .v4(0x0A00_0002 | UInt32(branch) << 16 | UInt32(link) << 8), port: 40_000)
+    }
+
+    /// Adds a branch edge whose links are `models` (in the order of its configuration's links).
+    /// Each direction draws from its own stream of `random`.
+    @discardableResult
+    public func addEdge(
+        configuration: EngineConfiguration,
+        session: EdgeSession,
+        models: [(up: LinkDirectionParameters, down: LinkDirectionParameters)],
+        random: SeededRandomSource
+    ) -> Int {
+        precondition(models.count == configuration.links.count, "one model pair per link")
+        let b = edges.count
+        var config = configuration
+        for i in config.links.indices { config.links[i].destination = hubAddress }
+        let engine = TunnelEngine(
+            configuration: config,
+            keys: .edge(session),
+            now: simulation.now,
+            wallTime: wallTime(simulation.now),
+            random: random.derived(0xED6E)
+        )
+        edges.append(engine)
+        var branchLinks: [NetworkLink] = []
+        for (l, pair) in models.enumerated() {
+            let salt = UInt64(b) << 16 | UInt64(l)
+            let address = Self.linkAddress(branch: b, link: l)
+            branchLinks.append(
+                NetworkLink(
+                    id: config.links[l].id,
+                    up: SimulatedLink(pair.up, random: random.derived(salt << 1), scheduleSalt: salt),
+                    down: SimulatedLink(pair.down, random: random.derived(salt << 1 | 1), scheduleSalt: salt),
+                    address: address
+                )
+            )
+            addressMap[address] = (b, l)
+        }
+        links.append(branchLinks)
+        return b
+    }
+
+    /// Starts every edge's session at the current instant.
+    public func start() {
+        let now = simulation.now
+        for b in edges.indices {
+            edges[b].start(now: now, wallTime: wallTime(now))
+            drainEdge(b, now: now)
+        }
+        drainHub(now: now)
+    }
+
+    /// A NAT rebinding: branch `b`'s link `l` is seen from a new source port from now on.
+    public func rebind(branch b: Int, link l: Int, port: UInt16) {
+        addressMap[links[b][l].address] = nil
+        links[b][l].address.port = port
+        addressMap[links[b][l].address] = (b, l)
+    }
+
+    /// An inner packet from branch `b`'s LAN at the current instant.
+    public func sendFromEdge(_ b: Int, _ packet: ByteBuffer, classIndex: Int? = nil) {
+        let now = simulation.now
+        if let classIndex {
+            edges[b].handleInnerPacket(packet, classIndex: classIndex, now: now)
+        } else {
+            edges[b].handleInnerPacket(packet, now: now)
+        }
+        drainEdge(b, now: now)
+    }
+
+    /// An inner packet from the data centre at the current instant.
+    public func sendFromHub(_ packet: ByteBuffer) {
+        let now = simulation.now
+        hub.handleInnerPacket(packet, now: now)
+        drainHub(now: now)
+    }
+
+    /// Runs the network until `end`; `onAction` handles `.action` events.
+    public func run(until end: Instant, onAction: (Int, Instant) -> Void = { _, _ in }) {
+        while let (now, step) = simulation.next(until: end) {
+            switch step {
+            case .event(.datagramToHub(let b, let l, let datagram)):
+                hub.handleDatagram(datagram, listener: 0, source: links[b][l].address, now: now)
+                drainHub(now: now)
+            case .event(.datagramToEdge(let b, let l, let datagram)):
+                edges[b].handleDatagram(datagram, linkID: links[b][l].id, source: hubAddress, now: now)
+                drainEdge(b, now: now)
+            case .event(.action(let id)):
+                onAction(id, now)
+            case .timer(endpoint: 0):
+                checkProgress(now)
+                hub.handleTimeout(now: now, wallTime: wallTime(now))
+                drainHub(now: now)
+            case .timer(let endpoint):
+                checkProgress(now)
+                let b = endpoint - 1
+                edges[b].handleTimeout(now: now, wallTime: wallTime(now))
+                drainEdge(b, now: now)
+            }
+        }
+    }
+
+    private func checkProgress(_ now: Instant) {
+        if firingsAtInstant.at == now {
+            firingsAtInstant.count += 1
+            precondition(firingsAtInstant.count < 100_000, "an engine's deadline does not advance at \(now)")
+        } else {
+            firingsAtInstant = (now, 1)
+        }
+    }
+
+    /// Sends an edge's transmits into its links' up direction and delivers its inner packets.
+    public func drainEdge(_ b: Int, now: Instant) {
+        let engine = edges[b]
+        while let t = engine.pollTransmit() {
+            guard let l = links[b].firstIndex(where: { $0.id == t.linkID }) else { continue }
+            datagramsCarried &+= 1
+            let size = t.datagram.readableBytes + (t.destination.address.isV4 ? 28 : 48)
+            links[b][l].up.send(t.datagram, size: size, at: now, into: &simulation) {
+                .datagramToHub(branch: b, link: l, datagram: $0)
+            }
+        }
+        while let delivery = engine.pollDelivery() { onDelivery?(b, delivery, now) }
+        while let event = engine.pollEvent() { onEvent?(b, event, now) }
+        simulation.setDeadline(engine.nextDeadline(), for: 1 + b)
+    }
+
+    /// Sends the hub's transmits into the matching link's down direction and delivers its packets.
+    public func drainHub(now: Instant) {
+        while let t = hub.pollTransmit() {
+            guard let (b, l) = addressMap[t.destination] else {
+                unroutable &+= 1
+                continue
+            }
+            datagramsCarried &+= 1
+            let size = t.datagram.readableBytes + (t.destination.address.isV4 ? 28 : 48)
+            links[b][l].down.send(t.datagram, size: size, at: now, into: &simulation) {
+                .datagramToEdge(branch: b, link: l, datagram: $0)
+            }
+        }
+        while let delivery = hub.pollDelivery() { onDelivery?(nil, delivery, now) }
+        while let (_, event) = hub.pollEvent() { onEvent?(nil, event, now) }
+        simulation.setDeadline(hub.nextDeadline(), for: 0)
+    }
+}
