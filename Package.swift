@@ -61,12 +61,26 @@ let package = Package(
             name: "SDWANSimulator",
             dependencies: ["SDWANCore", "SDWANLinkModel", "SDWANConfig"]
         ),
+        // The userspace WAN emulator: a UDP relay per link applying the link models in real time
+        // (docs/wanem.md).
+        .target(
+            name: "SDWANWANEmulator",
+            dependencies: [
+                "SDWANIO",
+                "SDWANLinkModel",
+                "SDWANConfig",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The process shell.
         .executableTarget(
             name: "sdwan",
             dependencies: [
                 "SDWANCore",
                 "SDWANConfig",
+                "SDWANWANEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,6 +100,18 @@ let package = Package(
             name: "SDWANIOTests",
             dependencies: [
                 "SDWANIO",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SDWANWANEmulatorTests",
+            dependencies: [
+                "SDWANWANEmulator",
+                "SDWANIO",
+                "SDWANConfig",
+                "SDWANLinkModel",
                 "SDWANCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
