@@ -132,7 +132,7 @@ struct WANEmRun: ParsableCommand {
         }
         fflush(nil)
         done.wait()
-        sources.forEach { $0.cancel() }
+        for source in sources { source.cancel() }
         let stats = try process.stop()
         let timing = stats.timing
         print(
