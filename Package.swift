@@ -131,7 +131,11 @@ let package = Package(
         // `swift run -c release sdwan-bench [name ...]`.
         .executableTarget(
             name: "sdwan-bench",
-            dependencies: ["SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator"]
+            dependencies: [
+                "SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator", "SDWANConfig", "SDWANIO",
+                "SDWANWANEmulator", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]
