@@ -102,12 +102,22 @@ final class RelayHarness: @unchecked Sendable {
             control: control ? loopback : nil,
             seed: seed
         )
-        let emulator = try await WANEmulator.start(
-            topology: topology,
-            timeline: timeline,
-            configuration: configuration,
-            on: relayGroup.next()
-        )
+        let emulator: WANEmulator
+        do {
+            emulator = try await WANEmulator.start(
+                topology: topology,
+                timeline: timeline,
+                configuration: configuration,
+                on: relayGroup.next()
+            )
+        } catch {
+            // Leave nothing open behind a failed start.
+            try? await hub.close().get()
+            for edge in edges { try? await edge.close().get() }
+            try? await testGroup.shutdownGracefully()
+            try? await relayGroup.shutdownGracefully()
+            throw error
+        }
         let harness = RelayHarness(
             relayGroup: relayGroup,
             testGroup: testGroup,
