@@ -63,12 +63,26 @@ let package = Package(
                 "SDWANCore", "SDWANLinkModel", "SDWANConfig", .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // The userspace WAN emulator: a UDP relay per link applying the link models in real time
+        // (docs/wanem.md).
+        .target(
+            name: "SDWANWANEmulator",
+            dependencies: [
+                "SDWANIO",
+                "SDWANLinkModel",
+                "SDWANConfig",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The process shell.
         .executableTarget(
             name: "sdwan",
             dependencies: [
                 "SDWANCore",
                 "SDWANConfig",
+                "SDWANWANEmulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -94,6 +108,18 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "SDWANWANEmulatorTests",
+            dependencies: [
+                "SDWANWANEmulator",
+                "SDWANIO",
+                "SDWANConfig",
+                "SDWANLinkModel",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
             name: "SDWANLinkModelTests",
             dependencies: ["SDWANLinkModel", "SDWANCore"]
         ),
@@ -109,7 +135,11 @@ let package = Package(
         // `swift run -c release sdwan-bench [name ...]`.
         .executableTarget(
             name: "sdwan-bench",
-            dependencies: ["SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator"]
+            dependencies: [
+                "SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator", "SDWANConfig", "SDWANIO",
+                "SDWANWANEmulator", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -8,6 +8,7 @@ let benchmarks: [Benchmark] = [
     fecBenchmark,
     linkModelBenchmark,
     eventQueueBenchmark,
+    wanemBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()

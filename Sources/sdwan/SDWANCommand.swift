@@ -5,7 +5,7 @@ import ArgumentParser
 struct SDWANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sdwan",
-        abstract: "SD-WAN tunnel proxy: branch edge, hub concentrator and offline link-loss simulator.",
-        subcommands: [GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self]
+        abstract: "SD-WAN tunnel proxy: branch edge, hub concentrator, offline link-loss simulator and WAN emulator.",
+        subcommands: [GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self, WANEm.self]
     )
 }
