@@ -97,8 +97,15 @@ public struct ReceiveStatistics: Sendable {
     public mutating func record(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
         let range = UInt64(configuration.reorderRange)
         guard let highest = highestCounter else {
+            // A counter space starts at 0 (wire-format §3): counters below the first one seen were
+            // lost, as far as they fit in the reorder range.
             highestCounter = counter
-            settledUpTo = counter
+            settledUpTo = counter < range ? 0 : counter
+            var gap = settledUpTo
+            while gap < counter {
+                markSlot(gap, received: false, now: now)
+                gap += 1
+            }
             markSlot(counter, received: true, now: now)
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: true)
             settle(now: now)

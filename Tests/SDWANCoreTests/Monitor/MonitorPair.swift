@@ -129,15 +129,22 @@ struct MonitorPair {
                 guard case .success(let frame) = result else { fatalError("harness wrote a bad frame") }
                 switch frame.type {
                 case .probe:
-                    if case .success(let answer) = (side == 0 ? edge.handleProbe(frame.body, now: now) : hub.handleProbe(frame.body, now: now)) {
+                    if case .success(let answer) =
+                        (side == 0 ? edge.handleProbe(frame.body, now: now) : hub.handleProbe(frame.body, now: now))
+                    {
                         var buffer = allocator.buffer(capacity: 128)
                         answer.write(.probeReply, to: &buffer)
                         reply = buffer
                     }
                 case .probeReply:
-                    _ = side == 0 ? edge.handleProbeReply(frame.body, now: now) : hub.handleProbeReply(frame.body, now: now)
+                    _ =
+                        side == 0
+                        ? edge.handleProbeReply(frame.body, now: now) : hub.handleProbeReply(frame.body, now: now)
                 case .receiverReport:
-                    _ = side == 0 ? edge.handleReceiverReport(frame.body, now: now) : hub.handleReceiverReport(frame.body, now: now)
+                    _ =
+                        side == 0
+                        ? edge.handleReceiverReport(frame.body, now: now)
+                        : hub.handleReceiverReport(frame.body, now: now)
                 default:
                     break
                 }
@@ -153,7 +160,8 @@ struct MonitorPair {
         scratch.clear()
         while (side == 0
             ? edge.pollFrame(now: now, into: &scratch, using: &random)
-            : hub.pollFrame(now: now, into: &scratch, using: &random)) != nil {}
+            : hub.pollFrame(now: now, into: &scratch, using: &random)) != nil
+        {}
         if scratch.readableBytes > 0 {
             if buffer == nil {
                 buffer = scratch
@@ -192,7 +200,9 @@ struct MonitorPair {
         var delay = directions[side].delay
         if directions[side].exponentialJitterMean > .zero {
             let u = 1 - random.nextUnitDouble()
-            delay = delay + TimeSpan(nanoseconds: Int64(-log(u) * Double(directions[side].exponentialJitterMean.nanoseconds)))
+            delay =
+                delay
+                + TimeSpan(nanoseconds: Int64(-log(u) * Double(directions[side].exponentialJitterMean.nanoseconds)))
         } else if directions[side].jitter > .zero {
             delay = delay + .nanoseconds(Int64.random(in: 0...directions[side].jitter.nanoseconds, using: &random))
         }
