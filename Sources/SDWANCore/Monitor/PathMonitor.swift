@@ -151,11 +151,14 @@ public struct PathMonitor: Sendable {
     public mutating func handlePacketReceived(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
         // A silence that ended with this packet is still a silence if its window expired first.
         if reverseAlive, let last = reverse.lastArrival, now - last >= detectionWindow { handleTimeout(now: now) }
-        if let highest = reverse.highestCounter, counter + UInt64(configuration.receive.reorderRange) < highest {
-            reverse.resetCounterSpace()
-        }
         reverse.record(counter: counter, timestamp: timestamp, now: now)
         scheduler.noteReceived()
+    }
+
+    /// The peer's counter space on this link restarted (its new key came into use at a rekey): the
+    /// sequence accounting starts again from the next packet; cumulative counts carry on.
+    public mutating func handleReceiveCounterReset() {
+        reverse.resetCounterSpace()
     }
 
     /// A PROBE frame body arrived: the reply (same size, RFC 8762) to send back on this link, with

@@ -78,4 +78,23 @@ import Testing
         stats.settle(now: Self.at(500))
         #expect(stats.lost == 4_999 && stats.received == 2)
     }
+
+    /// After a rekey the counters restart at 0: once reset, the new space is accounted afresh and the
+    /// cumulative counts carry on; without the reset, the restarted counters would all be late.
+    @Test func counterSpaceResetAtRekey() {
+        var stats = ReceiveStatistics()
+        for c in 0..<10 {
+            stats.record(counter: UInt64(c), timestamp: WireTimestamp(Self.at(Int64(c))), now: Self.at(Int64(c)))
+        }
+        stats.resetCounterSpace()
+        for c in [0, 1, 3] {
+            stats.record(
+                counter: UInt64(c),
+                timestamp: WireTimestamp(Self.at(20 + Int64(c))),
+                now: Self.at(20 + Int64(c))
+            )
+        }
+        stats.settle(now: Self.at(1_000))
+        #expect(stats.received == 13 && stats.lost == 1 && stats.late == 0)
+    }
 }
