@@ -44,6 +44,7 @@ import Testing
                 if hit { detected[side] += 1 }
             }
         }
+        print("loss step: edge detected \(detected[0])/100, hub \(detected[1])/100, early \(early)")
         #expect(early == 0)
         #expect(detected[0] >= 95, "edge (forward) detected \(detected[0])/100")
         #expect(detected[1] >= 95, "hub (reverse) detected \(detected[1])/100")
@@ -55,6 +56,7 @@ import Testing
     @Test func halfPercentLossForAnHourStaysUp() {
         var pair = Self.pair(seed: 77, loss: 0.005)
         pair.run(until: .zero + .seconds(3600))
+        print("hour at 0.5 %: changes edge \(pair.events[0].count), hub \(pair.events[1].count)")
         for side in 0..<2 {
             #expect(pair.events[side].count <= 1, "\(pair.events[side])")
             #expect(pair.monitors[side].status == .up)
@@ -86,6 +88,7 @@ import Testing
             for (i, start) in changes.enumerated() {
                 most = max(most, changes[i...].prefix { $0 - start < .seconds(60) }.count)
             }
+            print("oscillation side \(side): \(changes.count) changes, at most \(most) in a minute (limit \(limit))")
             #expect(most <= limit, "side \(side): \(most) changes in a minute")
             #expect(most == limit, "side \(side): the limiter was never reached (\(most))")
         }

@@ -27,6 +27,7 @@ import Testing
             let minOK = minimum.milliseconds >= 40 && minimum.milliseconds <= 44
             if srttOK && minOK { passing += 1 }
         }
+        print("RTT estimates: \(passing)/100 seeds within 10 %")
         #expect(passing >= 99, "\(passing)/100")
     }
 
@@ -70,6 +71,7 @@ import Testing
             if abs(ratio(reverse) - p) <= 3 * se && abs(ratio(forward) - p) <= 3 * se { passing += 1 }
             if reverse.cumulativeLost == UInt64(pair.directions[0].dropped) { exact += 1 }
         }
+        print("loss \(c.testDescription): \(passing)/\(seeds) within 3 SE, \(exact)/\(seeds) exact")
         #expect(passing * 100 >= seeds * 99, "\(passing)/\(seeds)")
         #expect(exact == seeds)
     }
@@ -102,6 +104,7 @@ import Testing
                 && reverse.pdvP99.milliseconds >= 0.7 * a && reverse.pdvP99.milliseconds <= a + 0.1
             if ok { passing += 1 }
         }
+        print("jitter: \(passing)/100 seeds within 3 SD of \(expected) ms (SD \(sd) ms)")
         #expect(passing >= 99, "\(passing)/100")
     }
 }
