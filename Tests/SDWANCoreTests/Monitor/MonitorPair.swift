@@ -148,20 +148,25 @@ struct MonitorPair {
                 guard case .success(let frame) = result else { fatalError("harness wrote a bad frame") }
                 switch frame.type {
                 case .probe:
-                    if case .success(let answer) =
-                        (side == 0 ? edge.handleProbe(frame.body, now: now) : hub.handleProbe(frame.body, now: now))
-                    {
-                        reply = answer
+                    let answer: Result<ProbeFrame, MonitorDropReason>
+                    if side == 0 {
+                        answer = edge.handleProbe(frame.body, now: now)
+                    } else {
+                        answer = hub.handleProbe(frame.body, now: now)
                     }
+                    if case .success(let a) = answer { reply = a }
                 case .probeReply:
-                    _ =
-                        side == 0
-                        ? edge.handleProbeReply(frame.body, now: now) : hub.handleProbeReply(frame.body, now: now)
+                    if side == 0 {
+                        edge.handleProbeReply(frame.body, now: now)
+                    } else {
+                        hub.handleProbeReply(frame.body, now: now)
+                    }
                 case .receiverReport:
-                    _ =
-                        side == 0
-                        ? edge.handleReceiverReport(frame.body, now: now)
-                        : hub.handleReceiverReport(frame.body, now: now)
+                    if side == 0 {
+                        edge.handleReceiverReport(frame.body, now: now)
+                    } else {
+                        hub.handleReceiverReport(frame.body, now: now)
+                    }
                 default:
                     break
                 }
@@ -176,20 +181,32 @@ struct MonitorPair {
         var buffer: ByteBuffer?
         scratch.clear()
         initial?.write(.probeReply, to: &scratch)
-        while (side == 0
-            ? edge.pollFrame(now: now, into: &scratch, using: &random)
-            : hub.pollFrame(now: now, into: &scratch, using: &random)) != nil
-        {}
+        if side == 0 {
+            while edge.pollFrame(now: now, into: &scratch, using: &random) != nil {}
+        } else {
+            while hub.pollFrame(now: now, into: &scratch, using: &random) != nil {}
+        }
         if scratch.readableBytes > 0 {
             buffer = scratch
             scratch = allocator.buffer(capacity: 256)
         }
         if data || buffer != nil { send(from: side, frames: buffer) }
-        while let event = side == 0 ? edge.pollEvent() : hub.pollEvent() {
+        while true {
+            let event: LinkEvent?
+            if side == 0 {
+                event = edge.pollEvent()
+            } else {
+                event = hub.pollEvent()
+            }
+            guard let event else { break }
             events[side].append(event)
             onEvent?(side, event)
         }
-        deadlines[side] = side == 0 ? edge.nextDeadline() : hub.nextDeadline()
+        if side == 0 {
+            deadlines[0] = edge.nextDeadline()
+        } else {
+            deadlines[1] = hub.nextDeadline()
+        }
     }
 
     private mutating func send(from side: Int, frames: ByteBuffer?) {
