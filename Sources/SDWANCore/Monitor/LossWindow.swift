@@ -40,7 +40,7 @@ public struct LossWindow: Sendable {
             current = 0
         } else {
             for _ in 0..<steps {
-                current = (current + 1) % received.count
+                current = current + 1 == received.count ? 0 : current + 1
                 receivedTotal -= Int(received[current])
                 lostTotal -= Int(lost[current])
                 received[current] = 0
@@ -85,7 +85,7 @@ public struct CountLossWindow: Sendable {
         if samples == outcomes.count { lost -= Int(outcomes[next]) } else { samples += 1 }
         outcomes[next] = isLost ? 1 : 0
         if isLost { lost += 1 }
-        next = (next + 1) % outcomes.count
+        next = next + 1 == outcomes.count ? 0 : next + 1
     }
 
     /// The loss ratio, `nil` when empty.

@@ -151,11 +151,14 @@ public struct PathMonitor: Sendable {
     public mutating func handlePacketReceived(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
         // A silence that ended with this packet is still a silence if its window expired first.
         if reverseAlive, let last = reverse.lastArrival, now - last >= detectionWindow { handleTimeout(now: now) }
-        if let highest = reverse.highestCounter, counter + UInt64(configuration.receive.reorderRange) < highest {
-            reverse.resetCounterSpace()
-        }
         reverse.record(counter: counter, timestamp: timestamp, now: now)
         scheduler.noteReceived()
+    }
+
+    /// The peer's counter space on this link restarted (its new key came into use at a rekey): the
+    /// sequence accounting starts again from the next packet; cumulative counts carry on.
+    public mutating func handleReceiveCounterReset() {
+        reverse.resetCounterSpace()
     }
 
     /// A PROBE frame body arrived: the reply (same size, RFC 8762) to send back on this link, with
@@ -292,8 +295,10 @@ public struct PathMonitor: Sendable {
         return event
     }
 
-    /// When the monitor next needs `handleTimeout` or `pollFrame`.
-    public func nextDeadline() -> Instant? {
+    /// When the monitor next needs `handleTimeout` or `pollFrame`. It changes nothing; it is
+    /// `mutating` (as quinn-proto's `poll_timeout(&mut self)`) so the call borrows the monitor in
+    /// place: a non-mutating call on a stored monitor copied all 1.3 kB of it on every packet.
+    public mutating func nextDeadline() -> Instant? {
         var deadline = min(scheduler.nextDue, nextEvaluation)
         if dataArrivalsSinceReport > 0 { deadline = min(deadline, lastReportAt + configuration.reportInterval) }
         if reverseAlive, let last = reverse.lastArrival { deadline = min(deadline, last + detectionWindow) }

@@ -26,28 +26,31 @@ public struct ProbeFrame: Hashable, Sendable {
         self.reflectorSendTime = reflectorSendTime
     }
 
-    /// Appends the frame (header and body) to `buffer`.
+    /// Appends the frame (header and body) to `buffer`, in one bounds check (§5 header written
+    /// directly: type, length, body).
     public func write(_ type: FrameType, to buffer: inout ByteBuffer) {
         precondition(type == .probe || type == .probeReply, "a probe is written as PROBE or PROBE_REPLY")
-        buffer.writeFrame(type) { body in
-            body.writeInteger(sequence)
-            body.writeInteger(UInt32(0))
-            body.writeInteger(senderTime)
-            body.writeInteger(reflectorReceiveTime)
-            body.writeInteger(reflectorSendTime)
-        }
+        buffer.writeMultipleIntegers(
+            type.rawValue,
+            UInt16(Self.bodyLength),
+            sequence,
+            UInt32(0),
+            senderTime,
+            reflectorReceiveTime,
+            reflectorSendTime
+        )
     }
 
     /// Parses a body; `nil` when it is not exactly `bodyLength` bytes or the reserved word is not 0.
     /// The caller checks the request/reply rules (`MonitorDropReason`).
     public static func parse(_ body: ByteBuffer) -> ProbeFrame? {
         guard body.readableBytes == bodyLength else { return nil }
-        let at = body.readerIndex
-        guard body.getInteger(at: at + 4, as: UInt32.self) == 0,
-            let sequence = body.getInteger(at: at, as: UInt32.self),
-            let t1 = body.getInteger(at: at + 8, as: UInt64.self),
-            let t2 = body.getInteger(at: at + 16, as: UInt64.self),
-            let t3 = body.getInteger(at: at + 24, as: UInt64.self)
+        var body = body
+        guard
+            let (sequence, reserved, t1, t2, t3) = body.readMultipleIntegers(
+                as: (UInt32, UInt32, UInt64, UInt64, UInt64).self
+            ),
+            reserved == 0
         else { return nil }
         return ProbeFrame(sequence: sequence, senderTime: t1, reflectorReceiveTime: t2, reflectorSendTime: t3)
     }
@@ -97,32 +100,30 @@ public struct ReceiverReportFrame: Hashable, Sendable {
         self.pdvP99Microseconds = pdvP99Microseconds
     }
 
-    /// Appends the frame (header and body) to `buffer`.
+    /// Appends the frame (header and body) to `buffer`, in one bounds check.
     public func write(to buffer: inout ByteBuffer) {
-        buffer.writeFrame(.receiverReport) { body in
-            body.writeInteger(sequence)
-            body.writeInteger(highestCounter)
-            body.writeInteger(echoedTimestamp.microseconds)
-            body.writeInteger(holdMicroseconds)
-            body.writeInteger(received)
-            body.writeInteger(lost)
-            body.writeInteger(jitterMicroseconds)
-            body.writeInteger(pdvP99Microseconds)
-        }
+        buffer.writeMultipleIntegers(
+            FrameType.receiverReport.rawValue,
+            UInt16(Self.bodyLength),
+            sequence,
+            highestCounter,
+            echoedTimestamp.microseconds,
+            holdMicroseconds,
+            received,
+            lost,
+            jitterMicroseconds,
+            pdvP99Microseconds
+        )
     }
 
     /// Parses a body; `nil` when it is not exactly `bodyLength` bytes.
     public static func parse(_ body: ByteBuffer) -> ReceiverReportFrame? {
         guard body.readableBytes == bodyLength else { return nil }
-        let at = body.readerIndex
-        guard let sequence = body.getInteger(at: at, as: UInt32.self),
-            let highest = body.getInteger(at: at + 4, as: UInt64.self),
-            let echo = body.getInteger(at: at + 12, as: UInt32.self),
-            let hold = body.getInteger(at: at + 16, as: UInt32.self),
-            let received = body.getInteger(at: at + 20, as: UInt64.self),
-            let lost = body.getInteger(at: at + 28, as: UInt64.self),
-            let jitter = body.getInteger(at: at + 36, as: UInt32.self),
-            let pdv = body.getInteger(at: at + 40, as: UInt32.self)
+        var body = body
+        guard
+            let (sequence, highest, echo, hold, received, lost, jitter, pdv) = body.readMultipleIntegers(
+                as: (UInt32, UInt64, UInt32, UInt32, UInt64, UInt64, UInt32, UInt32).self
+            )
         else { return nil }
         return ReceiverReportFrame(
             sequence: sequence,

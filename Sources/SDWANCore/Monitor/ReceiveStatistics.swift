@@ -11,7 +11,8 @@ public struct ReceiveStatistics: Sendable {
     public struct Configuration: Hashable, Sendable {
         /// RFC 7680 Tmax: how long a gap may stay open before its packets count as lost.
         public var maxLateness: TimeSpan = .milliseconds(100)
-        /// Counters tracked above the oldest unsettled one; a jump past it settles the rest as lost.
+        /// Counters tracked above the oldest unsettled one (a power of two); a jump past it settles
+        /// the rest as lost.
         public var reorderRange: Int = 1024
         /// The short (SLA) time window: 10 × 100 ms.
         public var shortBucket: TimeSpan = .milliseconds(100)
@@ -34,7 +35,8 @@ public struct ReceiveStatistics: Sendable {
 
     public let configuration: Configuration
 
-    // Sequence accounting: slot i holds counter c with c % reorderRange == i.
+    // Sequence accounting: slot i holds counter c with c & mask == i.
+    private let mask: UInt64
     private var slotReceived: [Bool]
     private var slotGapTime: [Int64]
     /// The highest counter received, and the sealed timestamp and arrival time of its packet
@@ -77,7 +79,11 @@ public struct ReceiveStatistics: Sendable {
     public private(set) var pdvP99 = TimeSpan.zero
 
     public init(configuration: Configuration = Configuration()) {
-        precondition(configuration.reorderRange > 1, "the reorder range holds at least two counters")
+        precondition(
+            configuration.reorderRange > 1 && configuration.reorderRange & (configuration.reorderRange - 1) == 0,
+            "the reorder range is a power of two, at least 2"
+        )
+        mask = UInt64(configuration.reorderRange - 1)
         self.configuration = configuration
         slotReceived = [Bool](repeating: false, count: configuration.reorderRange)
         slotGapTime = [Int64](repeating: 0, count: configuration.reorderRange)
@@ -97,8 +103,15 @@ public struct ReceiveStatistics: Sendable {
     public mutating func record(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
         let range = UInt64(configuration.reorderRange)
         guard let highest = highestCounter else {
+            // A counter space starts at 0 (wire-format §3): counters below the first one seen were
+            // lost, as far as they fit in the reorder range.
             highestCounter = counter
-            settledUpTo = counter
+            settledUpTo = counter < range ? 0 : counter
+            var gap = settledUpTo
+            while gap < counter {
+                markSlot(gap, received: false, now: now)
+                gap += 1
+            }
             markSlot(counter, received: true, now: now)
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: true)
             settle(now: now)
@@ -116,7 +129,7 @@ public struct ReceiveStatistics: Sendable {
             highestCounter = counter
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: true)
         } else if counter >= settledUpTo {
-            let slot = Int(counter % range)
+            let slot = Int(counter & mask)
             if slotReceived[slot] {
                 duplicates += 1
                 return
@@ -125,7 +138,7 @@ public struct ReceiveStatistics: Sendable {
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: false)
         } else {
             // Already settled: a second copy if its slot still says received, otherwise late.
-            if highest - counter < range && slotReceived[Int(counter % range)] {
+            if highest - counter < range && slotReceived[Int(counter & mask)] {
                 duplicates += 1
                 return
             }
@@ -136,7 +149,7 @@ public struct ReceiveStatistics: Sendable {
     }
 
     private mutating func markSlot(_ counter: UInt64, received: Bool, now: Instant) {
-        let slot = Int(counter % UInt64(configuration.reorderRange))
+        let slot = Int(counter & mask)
         slotReceived[slot] = received
         slotGapTime[slot] = now.nanoseconds
     }
@@ -199,10 +212,9 @@ public struct ReceiveStatistics: Sendable {
     /// once Tmax has passed since their gap was seen (RFC 7680).
     public mutating func settle(now: Instant) {
         guard let highest = highestCounter else { return }
-        let range = UInt64(configuration.reorderRange)
         let tmax = configuration.maxLateness.nanoseconds
         while settledUpTo <= highest {
-            let slot = Int(settledUpTo % range)
+            let slot = Int(settledUpTo & mask)
             if slotReceived[slot] {
                 settleOne(lost: false, now: now)
             } else if now.nanoseconds - slotGapTime[slot] >= tmax {
@@ -221,9 +233,8 @@ public struct ReceiveStatistics: Sendable {
     }
 
     private mutating func forceSettle(below limit: UInt64, now: Instant) {
-        let range = UInt64(configuration.reorderRange)
         while settledUpTo < limit {
-            let isReceived = settledUpTo <= (highestCounter ?? 0) && slotReceived[Int(settledUpTo % range)]
+            let isReceived = settledUpTo <= (highestCounter ?? 0) && slotReceived[Int(settledUpTo & mask)]
             settleOne(lost: !isReceived, now: now)
             settledUpTo += 1
         }
@@ -250,7 +261,7 @@ public struct ReceiveStatistics: Sendable {
     /// When the oldest open gap will be settled as lost, `nil` if none is open.
     public var nextSettleDeadline: Instant? {
         guard let highest = highestCounter, settledUpTo <= highest else { return nil }
-        let slot = Int(settledUpTo % UInt64(configuration.reorderRange))
+        let slot = Int(settledUpTo & mask)
         guard !slotReceived[slot] else { return nil }
         return Instant(nanoseconds: slotGapTime[slot]) + configuration.maxLateness
     }

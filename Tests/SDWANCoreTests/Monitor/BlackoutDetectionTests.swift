@@ -32,6 +32,14 @@ import Testing
     func blackoutDetectedWithinWindow(_ c: Case) throws {
         let interval = Self.configuration.probes.interval
         let m = Self.configuration.missedIntervals
+        var receiverDelays: [Double] = []
+        var senderDelays: [Double] = []
+        defer {
+            print(
+                "blackout \(c.testDescription): receiver down after \(receiverDelays.min()!)–\(receiverDelays.max()!) ms,",
+                "sender after \(senderDelays.min()!)–\(senderDelays.max()!) ms"
+            )
+        }
         for phase in 0..<20 {
             let rate = c.busy ? Self.busyRate : 0
             var pair = MonitorPair(
@@ -57,11 +65,13 @@ import Testing
             // window expire first; either way it is down within the reverse bound.
             #expect([.reverseSilent, .bothSilent, .forwardSilent].contains(receiverDown.reason))
             let receiverDelay = receiverDown.now - t0
+            receiverDelays.append(receiverDelay.milliseconds)
             #expect(receiverDelay >= interval * (m - 1) + Self.oneWay && receiverDelay <= interval * m + Self.oneWay)
 
             let senderDown = try #require(pair.events[sender].first { $0.now >= t0 && $0.to == .down })
             #expect(senderDown.reason == .forwardSilent)
             let senderDelay = senderDown.now - t0
+            senderDelays.append(senderDelay.milliseconds)
             let margin = forwardWindow - window
             #expect(senderDelay >= interval * (m - 1) && senderDelay <= interval * m + margin)
 
@@ -112,6 +122,10 @@ import Testing
         )
         pair.run(until: .zero + .seconds(72 * 3600))
         let downs = pair.events.joined().filter { $0.to == .down }
+        print(
+            "72 h \(c.testDescription): \(pair.directions[0].sent + pair.directions[1].sent) packets,",
+            "\(pair.directions[0].dropped + pair.directions[1].dropped) lost, \(downs.count) false downs"
+        )
         #expect(downs.isEmpty, "false blackouts: \(downs)")
         // The loss really was there: each direction lost 2 % within 5 binomial SE (inflated by the
         // chain's variance factor on the bursty link, bounded here by 10).

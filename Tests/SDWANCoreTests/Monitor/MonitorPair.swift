@@ -49,6 +49,9 @@ struct MonitorPair {
     private var nextData: [Instant]
     private var deadlines: [Instant?] = [nil, nil]
     private var heap: [Entry] = []
+    // Directions without jitter deliver in send order: a FIFO per direction instead of the heap.
+    private var fifo: [[Packet]] = [[], []]
+    private var fifoHead = [0, 0]
     private var slots: [Packet?] = []
     private var freeSlots: [Int] = []
     private var order = 0
@@ -85,6 +88,13 @@ struct MonitorPair {
                 t = Instant(nanoseconds: top)
                 kind = 1
             }
+            for side in 0..<2 where fifoHead[side] < fifo[side].count {
+                let time = fifo[side][fifoHead[side]].time
+                if time < t.nanoseconds {
+                    t = Instant(nanoseconds: time)
+                    kind = 6 + side
+                }
+            }
             for side in 0..<2 {
                 if let d = deadlines[side], d < t {
                     t = d
@@ -104,6 +114,15 @@ struct MonitorPair {
             case 1:
                 let packet = popPacket()
                 deliver(packet)
+            case 6, 7:
+                let side = kind - 6
+                let packet = fifo[side][fifoHead[side]]
+                fifoHead[side] += 1
+                if fifoHead[side] >= 4096 {
+                    fifo[side].removeFirst(fifoHead[side])
+                    fifoHead[side] = 0
+                }
+                deliver(packet)
             case 2, 3:
                 if kind == 2 { edge.handleTimeout(now: now) } else { hub.handleTimeout(now: now) }
                 drain(kind - 2)
@@ -122,29 +141,32 @@ struct MonitorPair {
         } else {
             hub.handlePacketReceived(counter: packet.counter, timestamp: packet.timestamp, now: now)
         }
-        var reply: ByteBuffer?
+        var reply: ProbeFrame?
         if let frames = packet.frames {
             var reader = FrameReader(frames)
             while let result = reader.next() {
                 guard case .success(let frame) = result else { fatalError("harness wrote a bad frame") }
                 switch frame.type {
                 case .probe:
-                    if case .success(let answer) =
-                        (side == 0 ? edge.handleProbe(frame.body, now: now) : hub.handleProbe(frame.body, now: now))
-                    {
-                        var buffer = allocator.buffer(capacity: 128)
-                        answer.write(.probeReply, to: &buffer)
-                        reply = buffer
+                    let answer: Result<ProbeFrame, MonitorDropReason>
+                    if side == 0 {
+                        answer = edge.handleProbe(frame.body, now: now)
+                    } else {
+                        answer = hub.handleProbe(frame.body, now: now)
                     }
+                    if case .success(let a) = answer { reply = a }
                 case .probeReply:
-                    _ =
-                        side == 0
-                        ? edge.handleProbeReply(frame.body, now: now) : hub.handleProbeReply(frame.body, now: now)
+                    if side == 0 {
+                        edge.handleProbeReply(frame.body, now: now)
+                    } else {
+                        hub.handleProbeReply(frame.body, now: now)
+                    }
                 case .receiverReport:
-                    _ =
-                        side == 0
-                        ? edge.handleReceiverReport(frame.body, now: now)
-                        : hub.handleReceiverReport(frame.body, now: now)
+                    if side == 0 {
+                        edge.handleReceiverReport(frame.body, now: now)
+                    } else {
+                        hub.handleReceiverReport(frame.body, now: now)
+                    }
                 default:
                     break
                 }
@@ -155,27 +177,36 @@ struct MonitorPair {
 
     /// Drains the monitor of `side`: sends one packet with any frames it wants (plus `initial`),
     /// or a data packet, then collects its events and its deadline.
-    private mutating func drain(_ side: Int, data: Bool = false, initial: ByteBuffer? = nil) {
-        var buffer = initial
+    private mutating func drain(_ side: Int, data: Bool = false, initial: ProbeFrame? = nil) {
+        var buffer: ByteBuffer?
         scratch.clear()
-        while (side == 0
-            ? edge.pollFrame(now: now, into: &scratch, using: &random)
-            : hub.pollFrame(now: now, into: &scratch, using: &random)) != nil
-        {}
+        initial?.write(.probeReply, to: &scratch)
+        if side == 0 {
+            while edge.pollFrame(now: now, into: &scratch, using: &random) != nil {}
+        } else {
+            while hub.pollFrame(now: now, into: &scratch, using: &random) != nil {}
+        }
         if scratch.readableBytes > 0 {
-            if buffer == nil {
-                buffer = scratch
-                scratch = allocator.buffer(capacity: 256)
-            } else {
-                buffer!.writeImmutableBuffer(scratch)
-            }
+            buffer = scratch
+            scratch = allocator.buffer(capacity: 256)
         }
         if data || buffer != nil { send(from: side, frames: buffer) }
-        while let event = side == 0 ? edge.pollEvent() : hub.pollEvent() {
+        while true {
+            let event: LinkEvent?
+            if side == 0 {
+                event = edge.pollEvent()
+            } else {
+                event = hub.pollEvent()
+            }
+            guard let event else { break }
             events[side].append(event)
             onEvent?(side, event)
         }
-        deadlines[side] = side == 0 ? edge.nextDeadline() : hub.nextDeadline()
+        if side == 0 {
+            deadlines[0] = edge.nextDeadline()
+        } else {
+            deadlines[1] = hub.nextDeadline()
+        }
     }
 
     private mutating func send(from side: Int, frames: ByteBuffer?) {
@@ -206,17 +237,20 @@ struct MonitorPair {
         } else if directions[side].jitter > .zero {
             delay = delay + .nanoseconds(Int64.random(in: 0...directions[side].jitter.nanoseconds, using: &random))
         }
-        pushPacket(
-            Packet(
-                time: (now + delay).nanoseconds,
-                order: order,
-                to: 1 - side,
-                counter: counter,
-                timestamp: WireTimestamp(now),
-                frames: frames
-            )
+        let packet = Packet(
+            time: (now + delay).nanoseconds,
+            order: order,
+            to: 1 - side,
+            counter: counter,
+            timestamp: WireTimestamp(now),
+            frames: frames
         )
         order += 1
+        if directions[side].jitter == .zero && directions[side].exponentialJitterMean == .zero {
+            fifo[side].append(packet)
+            return
+        }
+        pushPacket(packet)
     }
 
     // A binary min-heap of trivial entries on (time, order): ties leave in send order. Packets live
