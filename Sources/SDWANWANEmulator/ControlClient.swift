@@ -12,7 +12,7 @@ public enum ControlClient {
     public static func send(
         _ command: String,
         to control: UDPEndpoint,
-        timeout: TimeSpan = .seconds(2)
+        timeout: TimeSpan = .seconds(10)
     ) throws
         -> String
     {

@@ -18,6 +18,9 @@ struct EngineLink {
     var monitor: PathMonitor
     var shaper: LinkShaper<QueuedPacket>
     var status: LinkStatus = .probing
+    /// The receiver index of the last packet received: a new one means the peer's new keys came
+    /// into use and its per-link counters restarted.
+    var lastReceiverIndex: UInt32?
     var packetsSent: UInt64 = 0
     var bytesSent: UInt64 = 0
     var packetsReceived: UInt64 = 0

@@ -62,6 +62,10 @@ extension TunnelEngine {
         links[i].bytesReceived &+= UInt64(
             payload.readableBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
         )
+        if let last = links[i].lastReceiverIndex, last != opened.receiverIndex {
+            links[i].monitor.handleReceiveCounterReset()
+        }
+        links[i].lastReceiverIndex = opened.receiverIndex
         links[i].monitor.handlePacketReceived(counter: opened.counter, timestamp: timestamp, now: now)
         if case .hub = keys, links[i].destination != source {
             links[i].destination = source
