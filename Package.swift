@@ -129,6 +129,8 @@ let package = Package(
                 "SDWANSimulator", "SDWANLinkModel", "SDWANCore", .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        // Counts malloc/calloc/realloc calls in sdwan-bench (allocations per packet).
+        .target(name: "CMallocCounter"),
         // A plain C XOR loop, the baseline for the Swift XOR parity kernel (sdwan-bench fec).
         .target(name: "CXORBaseline"),
         // Benchmarks that print figures and ratios against a baseline measured in the same run:
@@ -136,6 +138,7 @@ let package = Package(
         .executableTarget(
             name: "sdwan-bench",
             dependencies: [
+                "CMallocCounter",
                 "SDWANCore", "CSodium", "CXORBaseline", "SDWANLinkModel", "SDWANSimulator", "SDWANConfig", "SDWANIO",
                 "SDWANWANEmulator", .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A small benchmark harness: each benchmark measures its subject and a baseline in the same run and
 /// prints both with their ratio, since absolute figures on a shared machine mean little.
 struct Benchmark: Sendable {
@@ -9,6 +13,8 @@ struct Benchmark: Sendable {
 /// Nanoseconds per operation of `body`, best of `rounds` rounds of `iterations` calls: the minimum
 /// is the least disturbed by the other tenants of the machine.
 func nanosecondsPerOperation(iterations: Int, rounds: Int = 7, _ body: () -> Void) -> Double {
+    let iterations = max(1, Int(Double(iterations) * benchmarkScale))
+    let rounds = benchmarkScale < 1 ? 1 : rounds
     let clock = ContinuousClock()
     for _ in 0..<max(1, iterations / 10) { body() }  // warm-up
     var best = Double.infinity
@@ -34,3 +40,12 @@ func report(_ label: String, subject: Double, baseline: Double, goal: String) {
 /// Keeps a value alive so the optimiser cannot drop the work that produced it.
 @inline(never)
 func blackHole<T>(_ value: T) {}
+
+/// `SDWAN_BENCH_SCALE=0.01` shrinks every benchmark's iteration count (for profiling under
+/// callgrind, where everything runs ~50× slower).
+let benchmarkScale: Double = {
+    guard let text = getenv("SDWAN_BENCH_SCALE").map({ String(cString: $0) }), let value = Double(text) else {
+        return 1
+    }
+    return value
+}()

@@ -5,6 +5,7 @@
 let benchmarks: [Benchmark] = [
     randomSourceBenchmark,
     sessionBenchmark,
+    engineBenchmark,
     fecBenchmark,
     linkModelBenchmark,
     eventQueueBenchmark,

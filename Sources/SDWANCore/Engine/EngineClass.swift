@@ -11,9 +11,17 @@ struct EngineClass {
     /// Packets waiting for a link while every allowed link is down (bounded in count and time).
     var hold: CircularBuffer<(packet: ByteBuffer, dscp: UInt8, since: Instant)>
     var counters = ClassCounters()
+    /// Copied out of the class so the per-packet path reads no strings or arrays.
+    let priority: TrafficPriority
+    let outerDSCP: UInt8?
+    /// The link (engine index) parity goes on, chosen at each re-selection (ParityPlacement), or
+    /// `nil` when no link keeps a recovered packet within the class's latency budget.
+    var parityLink: Int?
 
     init(trafficClass: TrafficClass, classID: UInt8, fec: ClassFECPolicy?, maxMemberLength: Int) {
         selector = PathSelector(trafficClass: trafficClass)
+        priority = trafficClass.priority
+        outerDSCP = trafficClass.outerDSCP
         fecPolicy = fec
         hold = CircularBuffer(initialCapacity: 16)
         guard let fec else { return }

@@ -30,7 +30,14 @@ struct EngineLink {
         self.configuration = configuration
         destination = configuration.destination
         monitor = PathMonitor(configuration: configuration.monitor, now: now)
-        shaper = LinkShaper(configuration: ShaperConfiguration(rateBitsPerSecond: configuration.shapedUpBitsPerSecond))
+        shaper = LinkShaper(configuration: Self.shaperConfiguration(rate: configuration.shapedUpBitsPerSecond))
+    }
+
+    /// A small bucket: 2 ms at the shaped rate, at least two full-size packets. The point of
+    /// shaping is that the queue stays here; a deep bucket would push a burst into the modem's
+    /// FIFO, where voice would wait behind it (16 kB at 2 Mbit/s is 64 ms).
+    static func shaperConfiguration(rate: Int64) -> ShaperConfiguration {
+        ShaperConfiguration(rateBitsPerSecond: rate, burstBytes: max(3_000, Int(rate / 8 / 500)))
     }
 
     /// The largest datagram payload (UDP payload) this link carries.

@@ -29,7 +29,7 @@ public struct Delivery: Sendable {
 public enum EngineEvent: Hashable, Sendable {
     /// A link's status changed (path monitor).
     case link(linkID: UInt8, LinkEvent)
-    /// A class moved to other links.
+    /// A class moved to other links (link ids, best first).
     case path(classIndex: Int, choice: PathChoice, at: Instant)
     /// The secure session changed (handshake, rekey, expiry).
     case session(SessionEvent)

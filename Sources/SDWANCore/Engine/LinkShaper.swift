@@ -89,7 +89,7 @@ public struct LinkShaper<Element> {
     }
 
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
-    /// are empty or the bucket lacks tokens (then `nextDeadline(now:)` says when to ask again).
+    /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
         guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
         let size = queues[p].first!.size
@@ -104,20 +104,25 @@ public struct LinkShaper<Element> {
         return (item.element, now - item.enqueuedAt)
     }
 
-    /// When the head item can leave, if it cannot now; `nil` when the queues are empty.
-    public mutating func nextDeadline(now: Instant) -> Instant? {
+    /// When the head item can leave: the instant the bucket will hold enough tokens for it, from
+    /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
+    /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
+    public func nextDeadline() -> Instant? {
         guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
-        guard configuration.rateBitsPerSecond > 0 else { return now }
-        refill(now)
+        guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
         let missing = Double(queues[p].first!.size) - tokens
-        if missing <= 0 { return now }
+        if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
-        return now + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))
+        return last + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))
     }
 
     private mutating func refill(_ now: Instant) {
-        defer { lastRefill = now }
-        guard let last = lastRefill, now > last else { return }
+        guard let last = lastRefill else {
+            lastRefill = now
+            return
+        }
+        guard now > last else { return }
+        lastRefill = now
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
         let burst = Double(max(configuration.burstBytes, 1))
         tokens = min(burst, tokens + Double((now - last).nanoseconds) * bytesPerSecond / 1e9)

@@ -189,7 +189,7 @@ extension TunnelEngine {
             c.shapedUpBitsPerSecond = Int64(link.downKbps) * 1_000
             c.shapedDownBitsPerSecond = Int64(link.upKbps) * 1_000
             links[i].configuration = c
-            links[i].shaper.configuration.rateBitsPerSecond = c.shapedUpBitsPerSecond
+            links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: c.shapedUpBitsPerSecond)
             if link.metered { links[i].monitor.setStandby(true, now: now) }
         }
         selectionDirty = true
@@ -215,9 +215,10 @@ extension TunnelEngine {
         let candidates = links.indices.map { links[$0].candidate(index: $0) }
         for c in classes.indices {
             if classes[c].selector.select(from: candidates, now: now) {
-                events.append(.path(classIndex: c, choice: classes[c].selector.choice, at: now))
+                events.append(.path(classIndex: c, choice: linkIDs(of: classes[c].selector.choice), at: now))
             }
             adaptFEC(c, candidates: candidates, now: now)
+            placeParity(c, candidates: candidates)
         }
         releaseHeld(now: now)
     }
@@ -238,7 +239,7 @@ extension TunnelEngine {
         case .off:
             if classes[c].encoder != nil {
                 classes[c].encoder!.flush(now: now)
-                drainParity(c, dataLinks: used, now: now)
+                drainParity(c, now: now)
                 classes[c].encoder = nil
             }
         case .on(let k):
@@ -253,7 +254,7 @@ extension TunnelEngine {
                 classes[c].encoder = FECEncoder(configuration: wanted)
             } else if classes[c].encoder!.configuration != wanted {
                 classes[c].encoder!.reconfigure(wanted, now: now)
-                drainParity(c, dataLinks: used, now: now)
+                drainParity(c, now: now)
             }
         }
     }

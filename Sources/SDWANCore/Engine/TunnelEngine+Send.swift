@@ -10,7 +10,7 @@ extension TunnelEngine {
         var packet = packet
         let (classIndex, header) = classifier.classify(packet)
         sendInner(&packet, classIndex: classIndex, dscp: header?.dscp ?? 0, header: header, now: now)
-        flush(now: now)
+        flush(now: now, monitors: false)
     }
 
     /// A payload without an IP header (a UDP port forward names its class), sent as is.
@@ -18,7 +18,7 @@ extension TunnelEngine {
         precondition(classes.indices.contains(classIndex), "class index out of range")
         var packet = packet
         sendInner(&packet, classIndex: classIndex, dscp: 0, header: nil, now: now)
-        flush(now: now)
+        flush(now: now, monitors: false)
     }
 
     func sendInner(_ packet: inout ByteBuffer, classIndex c: Int, dscp: UInt8, header: InnerPacketHeader?, now: Instant)
@@ -69,55 +69,63 @@ extension TunnelEngine {
             header.fecSequence = fecSequence
             buffer.setInteger(fecSequence, at: buffer.readerIndex + Self.frameStart + 2)
         }
-        let outerDSCP = classes[c].trafficClass.outerDSCP ?? dscp
+        let outerDSCP = classes[c].outerDSCP ?? dscp
         if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
         for link in choice.links {
             enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
         }
-        if protected { drainParity(c, dataLinks: choice.links, now: now) }
+        if protected { drainParity(c, now: now) }
     }
 
     /// Queues a packet in a link's shaper at its class's priority.
     func enqueue(_ item: QueuedPacket, onLink i: Int, now: Instant) {
         let size = item.payload.readableBytes + WireFormat.tagLength + links[i].configuration.outerHeaderLength
-        let priority = classes[item.classIndex].trafficClass.priority
+        let priority = classes[item.classIndex].priority
         if !links[i].shaper.enqueue(item, size: size, priority: priority, now: now) { count(.shaperQueueFull) }
     }
 
-    /// Sends the parity frames the class's encoder has closed, each on the link placement picks.
-    func drainParity(_ c: Int, dataLinks: [Int], now: Instant) {
+    /// Sends the parity frames the class's encoder has closed, on the link chosen for the class's
+    /// parity at the last re-selection (`placeParity`).
+    func drainParity(_ c: Int, now: Instant) {
         while classes[c].encoder?.nextParityLongestMember != nil {
             var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
             buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
             guard let descriptor = classes[c].encoder?.pollParity(into: &buffer) else { break }
-            let cls = classes[c].trafficClass
-            let estimates = links.indices.compactMap { i -> ParityLinkEstimate? in
-                guard links[i].destination != nil, links[i].status == .up || links[i].status == .degraded else {
-                    return nil
-                }
-                let candidate = links[i].candidate(index: i)
-                return ParityLinkEstimate(
-                    linkID: links[i].configuration.id,
-                    oneWayDelay: candidate.measurement.rtt / 2,
-                    lossRatio: candidate.measurement.lossRatio,
-                    frameBudget: links[i].datagramBudget - WireFormat.transportOverhead,
-                    meetsLatencySLA: cls.sla.isMet(by: candidate.measurement, current: true)
-                )
-            }
-            let budget = cls.sla.maxRTT.map { $0 / 2 } ?? .seconds(1)
-            let decision = ParityPlacement.choose(
-                dataLinks: dataLinks.map { links[$0].configuration.id },
-                links: estimates,
-                groupClosingTime: descriptor.closedAt - descriptor.openedAt,
-                latencyBudget: budget,
-                parityFrameLength: descriptor.frameLength
-            )
-            guard case .link(let id, _) = decision, let i = slot(id) else {
+            guard let i = classes[c].parityLink,
+                descriptor.frameLength + WireFormat.transportOverhead - WireFormat.timestampLength
+                    <= links[i].datagramBudget
+            else {
                 classes[c].counters.parityUnplaced &+= 1
                 continue
             }
-            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: cls.outerDSCP ?? 0), onLink: i, now: now)
+            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: classes[c].outerDSCP ?? 0), onLink: i, now: now)
         }
+    }
+
+    /// Chooses the link for a class's parity (docs/fec.md "Cross-link parity", "Delay bound"):
+    /// another link than the data's where one keeps a recovered packet within the class's one-way
+    /// latency budget, the groups' closing time being at most the FEC delay budget.
+    func placeParity(_ c: Int, candidates: [LinkCandidate]) {
+        guard let policy = classes[c].fecPolicy else { return }
+        let cls = classes[c].trafficClass
+        let estimates = candidates.compactMap { candidate -> ParityLinkEstimate? in
+            guard candidate.status != .down else { return nil }
+            return ParityLinkEstimate(
+                linkID: links[candidate.index].configuration.id,
+                oneWayDelay: candidate.measurement.rtt / 2,
+                lossRatio: candidate.measurement.lossRatio,
+                frameBudget: links[candidate.index].datagramBudget - WireFormat.transportOverhead,
+                meetsLatencySLA: cls.sla.isMet(by: candidate.measurement, current: true)
+            )
+        }
+        let decision = ParityPlacement.choose(
+            dataLinks: classes[c].selector.choice.links.map { links[$0].configuration.id },
+            links: estimates,
+            groupClosingTime: policy.delayBudget,
+            latencyBudget: cls.sla.maxRTT.map { $0 / 2 } ?? .seconds(1),
+            parityFrameLength: ParityFrame.frameLength(longestMember: innerMTU + DataMemberHeader.maximumLength)
+        )
+        if case .link(let id, _) = decision { classes[c].parityLink = slot(id) } else { classes[c].parityLink = nil }
     }
 
     // MARK: Hold queue
@@ -160,22 +168,25 @@ extension TunnelEngine {
 
     /// Moves what each link's shaper lets go into the transmit queue (sealed), then sends the
     /// monitor's probes and reports that did not ride on data.
-    func flush(now: Instant) {
+    /// `monitors`: also ask every link's monitor for due probes and reports — after timeouts and
+    /// received packets; the per-packet send path skips it (frames that are due then ride on data,
+    /// and the monitors' deadlines wake `handleTimeout` for the rest).
+    func flush(now: Instant, monitors: Bool = true) {
         for i in links.indices {
-            while let (item, _) = links[i].shaper.dequeue(now: now) {
-                send(item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
+            while var (item, _) = links[i].shaper.dequeue(now: now) {
+                // The queue gave up its reference: the buffer is unique, so sealing in place copies nothing.
+                send(&item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
             }
-            sendMonitorFrames(onLink: i, now: now)
+            if monitors { sendMonitorFrames(onLink: i, now: now) }
         }
     }
 
     /// Writes the timestamp, lets monitor frames ride when there is room, seals and queues.
-    func send(_ payload: ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
+    func send(_ payload: inout ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
         guard let destination = links[i].destination else {
             count(.noDestination)
             return
         }
-        var payload = payload
         payload.setInteger(WireTimestamp(now).microseconds, at: payload.readerIndex + WireFormat.transportHeaderLength)
         // Probe + report together need under 128 bytes; ride only where they surely fit.
         if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
@@ -206,13 +217,17 @@ extension TunnelEngine {
     /// they are small, and queueing them behind bulk would measure our own queue, not the link).
     func sendMonitorFrames(onLink i: Int, now: Instant, reply: ProbeFrame? = nil) {
         guard isEstablished, links[i].destination != nil else { return }
-        var buffer = ByteBufferAllocator().buffer(capacity: 160)
-        buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
-        let empty = buffer.readableBytes
-        reply?.write(.probeReply, to: &buffer)
-        while links[i].monitor.pollFrame(now: now, into: &buffer, using: &random) != nil {}
-        guard buffer.readableBytes > empty else { return }
-        send(buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
+        // Frames are written into a reused scratch buffer; only a packet that really leaves gets a
+        // buffer of its own (most calls write nothing).
+        let empty = WireFormat.transportHeaderLength + WireFormat.timestampLength
+        monitorScratch.clear()
+        monitorScratch.writeRepeatingByte(0, count: empty)
+        reply?.write(.probeReply, to: &monitorScratch)
+        while links[i].monitor.pollFrame(now: now, into: &monitorScratch, using: &random) != nil {}
+        guard monitorScratch.readableBytes > empty else { return }
+        var packet = ByteBufferAllocator().buffer(capacity: monitorScratch.readableBytes + WireFormat.tagLength)
+        packet.writeImmutableBuffer(monitorScratch)
+        send(&packet, onLink: i, classIndex: nil, dscp: 0, now: now)
     }
 
     /// The edge tells the hub about its links after each handshake (CONTROL, link announcement).
@@ -236,7 +251,7 @@ extension TunnelEngine {
             var buffer = ByteBufferAllocator().buffer(capacity: 64 + 48 * links.count)
             buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
             buffer.writeFrame(.control) { announcement.write(to: &$0) }
-            send(buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
+            send(&buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
         }
     }
 

@@ -9,7 +9,7 @@ import Testing
         var now = Instant.zero
         for i in 0..<100 { _ = shaper.enqueue(i, size: 1_250, priority: .bulk, now: now) }
         var departures: [Instant] = []
-        while let deadline = shaper.nextDeadline(now: now) {
+        while let deadline = shaper.nextDeadline() {
             now = max(now, deadline)
             while let _ = shaper.dequeue(now: now) { departures.append(now) }
         }
@@ -27,7 +27,7 @@ import Testing
         for _ in 0..<50 { _ = shaper.enqueue("bulk", size: 1_250, priority: .bulk, now: .zero) }
         #expect(shaper.dequeue(now: .zero)?.element == "bulk")
         _ = shaper.enqueue("voice", size: 200, priority: .realtime, now: .zero)
-        let deadline = shaper.nextDeadline(now: .zero)!
+        let deadline = shaper.nextDeadline()!
         // 200 bytes at 125 000 B/s = 1.6 ms.
         #expect(deadline == .zero + .microseconds(1_600))
         let next = shaper.dequeue(now: deadline)
@@ -54,6 +54,6 @@ import Testing
         var out: [Int] = []
         while let item = shaper.dequeue(now: .zero) { out.append(item.element) }
         #expect(out == Array(0..<50))
-        #expect(shaper.nextDeadline(now: .zero) == nil)
+        #expect(shaper.nextDeadline() == nil)
     }
 }
