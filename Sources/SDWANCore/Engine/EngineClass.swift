@@ -17,10 +17,18 @@ struct EngineClass {
     /// The link (engine index) parity goes on, chosen at each re-selection (ParityPlacement), or
     /// `nil` when no link keeps a recovered packet within the class's latency budget.
     var parityLink: Int?
+    /// `balance` classes: the next flow sequence per flow bucket (sender) and the reorder stage
+    /// (receiver), both created on first use.
+    let isBalance: Bool
+    var flowSequences: [UInt32] = []
+    var reorder: FlowReorder?
+    /// The receiver's hold for this class: skew between the links in use + 10 ms, capped.
+    var reorderHold: TimeSpan = .milliseconds(10)
 
     init(trafficClass: TrafficClass, classID: UInt8, fec: ClassFECPolicy?, maxMemberLength: Int) {
         selector = PathSelector(trafficClass: trafficClass)
         priority = trafficClass.priority
+        isBalance = trafficClass.mode == .balance
         outerDSCP = trafficClass.outerDSCP
         fecPolicy = fec
         hold = CircularBuffer(initialCapacity: 16)

@@ -21,6 +21,8 @@ struct EngineLink {
     /// The receiver index of the last packet received: a new one means the peer's new keys came
     /// into use and its per-link counters restarted.
     var lastReceiverIndex: UInt32?
+    /// One-way delay estimate (SRTT/2), refreshed at each re-selection, for striping and reorder.
+    var oneWay: TimeSpan = .milliseconds(50)
     var packetsSent: UInt64 = 0
     var bytesSent: UInt64 = 0
     var packetsReceived: UInt64 = 0

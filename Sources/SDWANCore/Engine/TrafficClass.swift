@@ -38,6 +38,12 @@ public struct TrafficClass: Hashable, Sendable {
     /// … and at most this many times per minute (flap damping).
     public var maxSwitchesPerMinute: Int
     public var hold: HoldPolicy
+    /// `balance` only: the longest a flow's packet waits for an earlier one (the receiver holds
+    /// skew between the class's links + 10 ms, never more than this).
+    public var reorderHoldCap: TimeSpan
+    /// `balance` only: whether a packet arriving after its gap was skipped is still delivered
+    /// (TCP copes with it) or dropped (media that a late packet would only disturb).
+    public var deliverLatePackets: Bool
 
     public init(
         name: String,
@@ -49,8 +55,12 @@ public struct TrafficClass: Hashable, Sendable {
         outerDSCP: UInt8? = nil,
         switchMargin: TimeSpan = .milliseconds(10),
         maxSwitchesPerMinute: Int = 6,
-        hold: HoldPolicy = HoldPolicy()
+        hold: HoldPolicy = HoldPolicy(),
+        reorderHoldCap: TimeSpan = .milliseconds(100),
+        deliverLatePackets: Bool = true
     ) {
+        self.reorderHoldCap = reorderHoldCap
+        self.deliverLatePackets = deliverLatePackets
         self.name = name
         self.sla = sla
         self.allowedLinks = allowedLinks

@@ -139,7 +139,7 @@ extension TunnelEngine {
                 return
             }
         }
-        deliver(body, tunnelSequence: header.member.tunnelSequence, classIndex: c, recovered: false)
+        deliver(body, member: header.member, classIndex: c, recovered: false, now: now)
         if header.fecSequence != nil { drainRecovered(c, now: now) }
     }
 
@@ -151,22 +151,49 @@ extension TunnelEngine {
                 count(.malformedFrame)
                 continue
             }
-            deliver(member, tunnelSequence: header.tunnelSequence, classIndex: c, recovered: true)
+            deliver(member, member: header, classIndex: c, recovered: true, now: now)
         }
     }
 
-    /// Dedupe by tunnel sequence, then hand the inner packet to the local side.
-    func deliver(_ packet: ByteBuffer, tunnelSequence: UInt64, classIndex c: Int, recovered: Bool) {
-        switch dedupe.accept(tunnelSequence) {
+    /// Dedupe by tunnel sequence, restore the flow's order (striped classes), then hand the inner
+    /// packet to the local side.
+    func deliver(_ packet: ByteBuffer, member: DataMemberHeader, classIndex c: Int, recovered: Bool, now: Instant) {
+        switch dedupe.accept(member.tunnelSequence) {
         case .new:
-            classes[c].counters.delivered &+= 1
-            if recovered { classes[c].counters.recoveredByFEC &+= 1 }
-            deliveries.append(Delivery(packet: packet, classIndex: c, recovered: recovered))
+            guard let flow = member.flow else {
+                release(packet, classIndex: c, recovered: recovered)
+                return
+            }
+            if classes[c].reorder == nil {
+                classes[c].reorder = FlowReorder(deliverLate: classes[c].trafficClass.deliverLatePackets)
+            }
+            classes[c].reorder!.receive(
+                flowID: flow.id,
+                sequence: flow.sequence,
+                packet: packet,
+                recovered: recovered,
+                now: now
+            ) { packet, recovered in release(packet, classIndex: c, recovered: recovered) }
         case .duplicate:
             classes[c].counters.duplicatesDropped &+= 1
             count(.duplicate)
         case .tooOld:
             count(.dedupeTooOld)
+        }
+    }
+
+    /// The last step of the receive path: count and queue for the local side.
+    func release(_ packet: ByteBuffer, classIndex c: Int, recovered: Bool) {
+        classes[c].counters.delivered &+= 1
+        if recovered { classes[c].counters.recoveredByFEC &+= 1 }
+        deliveries.append(Delivery(packet: packet, classIndex: c, recovered: recovered))
+    }
+
+    /// Skips the reorder gaps whose hold ran out.
+    func expireReorder(_ c: Int, now: Instant) {
+        guard classes[c].reorder != nil else { return }
+        classes[c].reorder!.handleTimeout(now: now, hold: classes[c].reorderHold) { packet, recovered in
+            release(packet, classIndex: c, recovered: recovered)
         }
     }
 
@@ -213,7 +240,11 @@ extension TunnelEngine {
         selectionDirty = false
         nextSelection = now + Self.selectionInterval
         let candidates = links.indices.map { links[$0].candidate(index: $0) }
+        for i in links.indices { links[i].oneWay = candidates[i].measurement.rtt / 2 }
+        let up = candidates.filter { $0.status != .down }.map { $0.measurement.rtt / 2 }
+        let skew = (up.max() ?? .zero) - (up.min() ?? .zero)
         for c in classes.indices {
+            classes[c].reorderHold = min(classes[c].trafficClass.reorderHoldCap, skew + .milliseconds(10))
             if classes[c].selector.select(from: candidates, now: now) {
                 events.append(.path(classIndex: c, choice: linkIDs(of: classes[c].selector.choice), at: now))
             }

@@ -36,21 +36,41 @@ extension TunnelEngine {
             hold(packet, classIndex: c, dscp: dscp, now: now)
             return
         }
-        transmitData(packet, classIndex: c, dscp: dscp, choice: choice, now: now)
+        transmitData(packet, classIndex: c, dscp: dscp, header: header, choice: choice, now: now)
     }
 
     /// Builds the DATA frame once and queues a copy on each chosen link; feeds the class's FEC.
-    func transmitData(_ packet: ByteBuffer, classIndex c: Int, dscp: UInt8, choice: PathChoice, now: Instant) {
+    func transmitData(
+        _ packet: ByteBuffer,
+        classIndex c: Int,
+        dscp: UInt8,
+        header inner: InnerPacketHeader?,
+        choice: PathChoice,
+        now: Instant
+    ) {
         let sequence = nextTunnelSequence
         nextTunnelSequence &+= 1
+        // `balance` over several links: one copy, on the link of earliest expected delivery, with
+        // the flow's sequence so the receiver can restore the flow's order (docs/path-selection.md).
+        var flow: DataMemberHeader.Flow?
+        var targets = choice.links
+        if classes[c].isBalance && choice.links.count > 1 {
+            let bucket = FlowHash.bucket(of: inner)
+            if classes[c].flowSequences.isEmpty {
+                classes[c].flowSequences = [UInt32](repeating: 0, count: FlowReorder.flowBuckets)
+            }
+            flow = .init(id: bucket, sequence: classes[c].flowSequences[Int(bucket)])
+            classes[c].flowSequences[Int(bucket)] &+= 1
+            targets = [earliestDelivery(choice.links, size: packet.readableBytes)]
+        }
         // A member longer than the encoder was sized for (the hub learned larger link MTUs) goes
         // unprotected rather than trap.
-        let memberLength = DataMemberHeader(tunnelSequence: 0).encodedLength + packet.readableBytes
+        let memberLength = DataMemberHeader.maximumLength + packet.readableBytes
         let protected = classes[c].encoder.map { memberLength <= $0.configuration.maxMemberLength } ?? false
         var header = DataFrameHeader(
             classID: UInt8(c),
             fecSequence: protected ? 0 : nil,
-            member: DataMemberHeader(tunnelSequence: sequence)
+            member: DataMemberHeader(tunnelSequence: sequence, flow: flow)
         )
         var buffer = ByteBufferAllocator().buffer(
             capacity: Self.frameStart + header.encodedLength + packet.readableBytes + WireFormat.tagLength
@@ -71,10 +91,31 @@ extension TunnelEngine {
         }
         let outerDSCP = classes[c].outerDSCP ?? dscp
         if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
-        for link in choice.links {
+        for link in targets {
             enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
         }
         if protected { drainParity(c, now: now) }
+    }
+
+    /// ECF/BLEST's rule: the link where a packet of `size` bytes would arrive first, given each
+    /// link's one-way delay, shaped rate and the bytes already queued in its shaper (a slower link
+    /// gets a packet only if it would arrive no later than on the faster one). A link without a
+    /// shaped rate counts as 1 Gbit/s.
+    func earliestDelivery(_ candidates: [Int], size: Int) -> Int {
+        var best = candidates[0]
+        var bestArrival = Int64.max
+        for i in candidates {
+            let rate =
+                links[i].shaper.configuration.rateBitsPerSecond > 0
+                ? links[i].shaper.configuration.rateBitsPerSecond : 1_000_000_000
+            let bytes = Int64(links[i].shaper.backlogBytes + size + links[i].configuration.outerHeaderLength)
+            let arrival = links[i].oneWay.nanoseconds + bytes * 8 * 1_000_000_000 / rate
+            if arrival < bestArrival {
+                best = i
+                bestArrival = arrival
+            }
+        }
+        return best
     }
 
     /// Queues a packet in a link's shaper at its class's priority.
@@ -159,7 +200,8 @@ extension TunnelEngine {
             guard !choice.links.isEmpty else { continue }
             expireHold(c, now: now)
             while let item = classes[c].hold.popFirst() {
-                transmitData(item.packet, classIndex: c, dscp: item.dscp, choice: choice, now: now)
+                let header = InnerPacketHeader.parse(item.packet)
+                transmitData(item.packet, classIndex: c, dscp: item.dscp, header: header, choice: choice, now: now)
             }
         }
     }

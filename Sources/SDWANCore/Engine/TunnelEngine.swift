@@ -110,6 +110,9 @@ public final class TunnelEngine {
 
     public func counters(forClass index: Int) -> ClassCounters { classes[index].counters }
 
+    /// The reorder stage's counters of a striped class (nil until a flow-sequenced packet arrived).
+    public func reorderCounters(forClass index: Int) -> FlowReorder.Counters? { classes[index].reorder?.counters }
+
     /// FEC statistics of a class (sender and receiver side), when it uses FEC.
     public func fecStatistics(forClass index: Int) -> (encoder: FECEncoder.Statistics?, decoder: FECDecoder.Counters?) {
         (classes[index].encoder?.statistics, classes[index].decoder?.counters)
@@ -202,6 +205,7 @@ public final class TunnelEngine {
             drainParity(c, now: now)
             classes[c].decoder?.handleTimeout(now: now)
             drainRecovered(c, now: now)
+            expireReorder(c, now: now)
             expireHold(c, now: now)
         }
         if now >= nextSelection { selectionDirty = true }
@@ -232,6 +236,7 @@ public final class TunnelEngine {
             consider(classes[c].encoder?.nextDeadline())
             consider(classes[c].decoder?.nextDeadline())
             if let first = classes[c].hold.first { consider(first.since + classes[c].trafficClass.hold.maxWait) }
+            consider(classes[c].reorder?.nextDeadline(hold: classes[c].reorderHold))
         }
         return deadline
     }
