@@ -32,12 +32,13 @@ public final class TransportSession {
     private let sendKey: SecretBytes
     private let receiveKey: SecretBytes
     /// Next counter per link id (256 link ids: 2 KiB, allocated once per session).
-    private var sendCounters = [UInt64](repeating: 0, count: 256)
+    // Confined to the engine's thread like the engine itself: no dynamic exclusivity checks.
+    @exclusivity(unchecked) private var sendCounters = [UInt64](repeating: 0, count: 256)
     /// Link id → 1 + index into `windows`; 0 = no packet authenticated on that link yet.
-    private var windowSlot = [UInt16](repeating: 0, count: 256)
-    private var windows: [ReplayWindow] = []
+    @exclusivity(unchecked) private var windowSlot = [UInt16](repeating: 0, count: 256)
+    @exclusivity(unchecked) private var windows: [ReplayWindow] = []
     /// The greatest counter used on any link: drives rekey-after-messages.
-    public private(set) var greatestSendCounter: UInt64 = 0
+    @exclusivity(unchecked) public private(set) var greatestSendCounter: UInt64 = 0
     /// A 64-bit identifier of the sending key: BLAKE2b-64("sdwan key id" ‖ key), one-way, for tests
     /// and diagnostics that must tell keys apart without seeing them.
     public let sendKeyID: UInt64
