@@ -48,6 +48,23 @@ public struct DataFrameHeader: Hashable, Sendable {
         member.write(to: &buffer)
     }
 
+    /// Writes the header at `index` (in place, for a packet built in its own buffer's headroom);
+    /// returns the bytes written.
+    @discardableResult
+    public func set(into buffer: inout ByteBuffer, at index: Int) -> Int {
+        var at = index
+        at += buffer.setInteger(classID, at: at)
+        at += buffer.setInteger(fecSequence == nil ? 0 : Self.flagFEC, at: at)
+        if let fecSequence { at += buffer.setInteger(fecSequence, at: at) }
+        at += buffer.setInteger(member.flow == nil ? 0 : Self.memberFlagFlow, at: at)
+        at += buffer.setInteger(member.tunnelSequence, at: at)
+        if let flow = member.flow {
+            at += buffer.setInteger(flow.id, at: at)
+            at += buffer.setInteger(flow.sequence, at: at)
+        }
+        return at - index
+    }
+
     /// Reads the header from a DATA frame body, leaving the reader index at the inner packet.
     public static func read(from body: inout ByteBuffer) -> Result<DataFrameHeader, ContainerError> {
         guard let classID = body.readInteger(as: UInt8.self), let flags = body.readInteger(as: UInt8.self) else {

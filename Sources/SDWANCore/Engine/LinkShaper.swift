@@ -70,7 +70,7 @@ public struct LinkShaper<Element> {
 
     /// Bytes waiting in all queues.
     public var backlogBytes: Int { queuedBytes.reduce(0, +) }
-    public var isEmpty: Bool { queues.allSatisfy(\.isEmpty) }
+    public var isEmpty: Bool { queues.allSatisfy { $0.isEmpty } }
 
     /// Bytes waiting at `priority`.
     public func backlogBytes(_ priority: Priority) -> Int { queuedBytes[priority.rawValue] }

@@ -4,25 +4,35 @@ extension TunnelEngine {
     /// Bytes in front of the DATA frame body: transport header (16) + timestamp (4) + frame header (3).
     static let frameStart = WireFormat.transportHeaderLength + WireFormat.timestampLength + WireFormat.frameHeaderLength
 
+    /// Headroom the I/O ring should leave in front of an inner packet (reader index ≥ this) and
+    /// tailroom after it (≥ 16 bytes): the engine then builds the datagram in the packet's own
+    /// buffer and allocates nothing.
+    public static let headroom = frameStart + DataFrameHeader.maximumLength
+    public static let tailroom = WireFormat.tagLength
+
     /// An inner IP packet from the local side (LAN on the edge, data centre on the hub): classify,
     /// check its size, clamp a SYN's MSS, and send it on its class's links (or hold it).
-    public func handleInnerPacket(_ packet: ByteBuffer, now: Instant) {
-        var packet = packet
+    /// Pass the packet's last reference (`consume`) to let the engine build the datagram in place.
+    public func handleInnerPacket(_ packet: consuming ByteBuffer, now: Instant) {
         let (classIndex, header) = classifier.classify(packet)
-        sendInner(&packet, classIndex: classIndex, dscp: header?.dscp ?? 0, header: header, now: now)
+        sendInner(consume packet, classIndex: classIndex, dscp: header?.dscp ?? 0, header: header, now: now)
         flush(now: now, monitors: false)
     }
 
     /// A payload without an IP header (a UDP port forward names its class), sent as is.
-    public func handleInnerPacket(_ packet: ByteBuffer, classIndex: Int, now: Instant) {
+    public func handleInnerPacket(_ packet: consuming ByteBuffer, classIndex: Int, now: Instant) {
         precondition(classes.indices.contains(classIndex), "class index out of range")
-        var packet = packet
-        sendInner(&packet, classIndex: classIndex, dscp: 0, header: nil, now: now)
+        sendInner(consume packet, classIndex: classIndex, dscp: 0, header: nil, now: now)
         flush(now: now, monitors: false)
     }
 
-    func sendInner(_ packet: inout ByteBuffer, classIndex c: Int, dscp: UInt8, header: InnerPacketHeader?, now: Instant)
-    {
+    func sendInner(
+        _ packet: consuming ByteBuffer,
+        classIndex c: Int,
+        dscp: UInt8,
+        header: InnerPacketHeader?,
+        now: Instant
+    ) {
         guard packet.readableBytes <= innerMTU else {
             count(.oversize)
             answerTooBig(packet, now: now)
@@ -36,12 +46,12 @@ extension TunnelEngine {
             hold(packet, classIndex: c, dscp: dscp, now: now)
             return
         }
-        transmitData(packet, classIndex: c, dscp: dscp, header: header, choice: choice, now: now)
+        transmitData(consume packet, classIndex: c, dscp: dscp, header: header, choice: choice, now: now)
     }
 
     /// Builds the DATA frame once and queues a copy on each chosen link; feeds the class's FEC.
     func transmitData(
-        _ packet: ByteBuffer,
+        _ packet: consuming ByteBuffer,
         classIndex c: Int,
         dscp: UInt8,
         header inner: InnerPacketHeader?,
@@ -72,14 +82,27 @@ extension TunnelEngine {
             fecSequence: protected ? 0 : nil,
             member: DataMemberHeader(tunnelSequence: sequence, flow: flow)
         )
-        var buffer = ByteBufferAllocator().buffer(
-            capacity: Self.frameStart + header.encodedLength + packet.readableBytes + WireFormat.tagLength
-        )
-        buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
-        buffer.writeFrame(.data) { body in
-            header.write(to: &body)
-            // A raw-pointer copy: NIO's generic buffer-to-buffer path costs more than the memcpy.
-            packet.withUnsafeReadableBytes { _ = body.writeBytes($0) }
+        let prefix = Self.frameStart + header.encodedLength
+        let innerLength = packet.readableBytes
+        var buffer: ByteBuffer
+        if packet.readerIndex >= prefix && packet.capacity - packet.writerIndex >= WireFormat.tagLength {
+            // The I/O ring left headroom in front of the packet (`TunnelEngine.headroom`): build the
+            // datagram around it in place, no allocation, no copy.
+            buffer = consume packet
+            let start = buffer.readerIndex - prefix
+            buffer.moveReaderIndex(to: start)
+            buffer.setRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength, at: start)
+            buffer.setInteger(FrameType.data.rawValue, at: start + 20)
+            buffer.setInteger(UInt16(header.encodedLength + innerLength), at: start + 21)
+            header.set(into: &buffer, at: start + Self.frameStart)
+        } else {
+            buffer = ByteBufferAllocator().buffer(capacity: prefix + packet.readableBytes + WireFormat.tagLength)
+            buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
+            buffer.writeFrame(.data) { body in
+                header.write(to: &body)
+                // A raw-pointer copy: NIO's generic buffer-to-buffer path costs more than the memcpy.
+                packet.withUnsafeReadableBytes { _ = body.writeBytes($0) }
+            }
         }
         if protected {
             // The member (everything after the FEC sequence) is protected as written.
