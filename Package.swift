@@ -83,6 +83,7 @@ let package = Package(
                 "SDWANCore",
                 "SDWANConfig",
                 "SDWANWANEmulator",
+                "SDWANSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,7 +127,8 @@ let package = Package(
         .testTarget(
             name: "SDWANSimulatorTests",
             dependencies: [
-                "SDWANSimulator", "SDWANLinkModel", "SDWANCore", .product(name: "NIOCore", package: "swift-nio"),
+                "SDWANSimulator", "SDWANLinkModel", "SDWANCore", "SDWANConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // A plain C XOR loop, the baseline for the Swift XOR parity kernel (sdwan-bench fec).
