@@ -64,7 +64,10 @@ extension ScenarioRun {
                         source: .transactionResponses(packets: response)
                     )
                     up.source = .transactionRequests(meanInterval: every, packets: request, responses: down.id)
-                case .bulk(let count, let rate, let size, let window):
+                case .bulk(let count, let rate, let requested, let window):
+                    // TCP fits its segments to the path (MSS clamping, PMTUD): no larger than the
+                    // tunnel's inner MTU.
+                    let size = min(requested, network.edges[b].innerMTU)
                     let pace = TimeSpan(nanoseconds: max(1, Int64(size) * 8 * 1_000_000_000 / rate))
                     for _ in 0..<count {
                         for d in directions {
