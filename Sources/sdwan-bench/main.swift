@@ -9,6 +9,7 @@ let benchmarks: [Benchmark] = [
     linkModelBenchmark,
     eventQueueBenchmark,
     wanemBenchmark,
+    simulatorBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()

@@ -29,6 +29,8 @@ public final class ScenarioRun {
     var unmarkedDeliveries: UInt64 = 0
     var duplicateDeliveries: UInt64 = 0
     let classifier: Classifier
+    /// Branch names in topology order (looked up on every engine event; the topology is large).
+    let branchNames: [String]
 
     enum ActionTag: Int {
         case flow = 0
@@ -46,6 +48,7 @@ public final class ScenarioRun {
         self.duration = duration ?? scenario.duration
         random = SeededRandomSource(seed: self.seed)
         classifier = Classifier(rules: scenario.classes.rules, defaultClassIndex: scenario.classes.defaultClassIndex)
+        branchNames = scenario.topology.branches.map(\.name)
         // TunnelNetwork's virtual wall clock starts at its `wallClockOrigin` (checked below).
         let wallAtZero = WallTime(secondsSinceEpoch: 1_800_000_000, nanoseconds: 0)
         network = TunnelNetwork(hub: Self.makeHub(scenario, random: random, now: .zero, wallTime: wallAtZero))
@@ -213,8 +216,7 @@ public final class ScenarioRun {
             if entry.direction == .up {
                 choice = network.edges[entry.branch].choice(forClass: entry.classIndex).links
             } else {
-                let name = scenario.topology.branches[entry.branch].name
-                guard let engine = network.hub.engine(forBranch: name) else { continue }
+                guard let engine = network.hub.engine(forBranch: branchNames[entry.branch]) else { continue }
                 let ids = engine.linkIDs
                 choice = engine.choice(forClass: entry.classIndex).links.map { $0 < ids.count ? Int(ids[$0]) : -1 }
             }
@@ -231,10 +233,11 @@ public final class ScenarioRun {
     /// Whether any class at either end of branch `b` still sends on link `l`.
     func linkCarriesTraffic(branch b: Int, link l: Int) -> Bool {
         let edge = network.edges[b]
-        for c in scenario.classes.classes.indices where edge.choice(forClass: c).links.contains(l) { return true }
-        if let hubEngine = network.hub.engine(forBranch: scenario.topology.branches[b].name) {
+        let classCount = scenario.classes.classes.count
+        for c in 0..<classCount where edge.choice(forClass: c).links.contains(l) { return true }
+        if let hubEngine = network.hub.engine(forBranch: branchNames[b]) {
             let ids = hubEngine.linkIDs
-            for c in scenario.classes.classes.indices {
+            for c in 0..<classCount {
                 if hubEngine.choice(forClass: c).links.contains(where: { $0 < ids.count && Int(ids[$0]) == l }) {
                     return true
                 }
