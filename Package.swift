@@ -83,6 +83,7 @@ let package = Package(
                 "SDWANCore",
                 "SDWANConfig",
                 "SDWANWANEmulator",
+                "SDWANSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -126,7 +127,8 @@ let package = Package(
         .testTarget(
             name: "SDWANSimulatorTests",
             dependencies: [
-                "SDWANSimulator", "SDWANLinkModel", "SDWANCore", .product(name: "NIOCore", package: "swift-nio"),
+                "SDWANSimulator", "SDWANLinkModel", "SDWANCore", "SDWANConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // Counts malloc/calloc/realloc calls in sdwan-bench (allocations per packet).

@@ -9,6 +9,8 @@ import SDWANLinkModel
 public struct SimulatedLink<Datagram> {
     /// The model with its ground-truth counters.
     public private(set) var model: LinkDirectionModel
+    /// One-way delays of the packets delivered (the model's truth, for reports).
+    public private(set) var delays = DelayTruth()
     private var random: SeededRandomSource
 
     /// `random` should be this direction's own stream (`SeededRandomSource.derived(_:)`), so that
@@ -32,8 +34,10 @@ public struct SimulatedLink<Datagram> {
         let verdict = model.offer(size: size, at: now, using: &random)
         switch verdict {
         case .deliver(let at):
+            delays.record(at - now)
             queue.schedule(deliver(datagram), at: at)
         case .deliverTwice(let first, let second):
+            delays.record(first - now)
             queue.schedule(deliver(datagram), at: first)
             queue.schedule(deliver(datagram), at: second)
         case .dropped:
@@ -48,5 +52,35 @@ public struct SimulatedLink<Datagram> {
     public mutating func setLoss(_ loss: LossModel) { model.setLoss(loss) }
     public mutating func setDelay(base: TimeSpan, jitter: JitterDistribution? = nil) {
         model.setDelay(base: base, jitter: jitter)
+    }
+    public mutating func setRate(_ rate: RateLimit?, at now: Instant) { model.setRate(rate, at: now) }
+    public mutating func setMTU(_ mtu: Int?) { model.setMTU(mtu) }
+    public mutating func setDuplication(_ probability: Double) { model.setDuplication(probability) }
+}
+
+/// A link direction's delivered one-way delays, as the model drew them: their mean and the mean
+/// absolute difference between consecutive packets' delays — E|D_j − D_i|, the quantity the RFC
+/// 3550 §6.4.1 estimator J ← J + (|D| − J)/16 converges to — so the monitor's jitter estimate
+/// can be shown beside the truth.
+public struct DelayTruth: Sendable {
+    public private(set) var count: UInt64 = 0
+    private var sum: Int64 = 0
+    private var sumAbsoluteDifference: Int64 = 0
+    private var last: Int64?
+
+    public init() {}
+
+    mutating func record(_ delay: TimeSpan) {
+        count &+= 1
+        sum &+= delay.nanoseconds
+        if let last { sumAbsoluteDifference &+= abs(delay.nanoseconds - last) }
+        last = delay.nanoseconds
+    }
+
+    /// Mean one-way delay.
+    public var mean: TimeSpan { count == 0 ? .zero : TimeSpan(nanoseconds: sum / Int64(count)) }
+    /// Mean |D| between consecutive deliveries (the interarrival jitter J's expectation).
+    public var jitter: TimeSpan {
+        count < 2 ? .zero : TimeSpan(nanoseconds: sumAbsoluteDifference / Int64(count - 1))
     }
 }

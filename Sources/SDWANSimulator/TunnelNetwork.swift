@@ -28,7 +28,7 @@ public struct NetworkLink {
 /// Endpoint numbering for timers: 0 is the hub, 1 + b is branch b's edge.
 public final class TunnelNetwork {
     public var simulation = Simulation<NetworkEvent>()
-    public let hub: HubEndpoint
+    public private(set) var hub: HubEndpoint
     public private(set) var edges: [TunnelEngine] = []
     public var links: [[NetworkLink]] = []
     /// The hub's address (one listener).
@@ -114,6 +114,13 @@ public final class TunnelNetwork {
             drainEdge(b, now: now)
         }
         drainHub(now: now)
+    }
+
+    /// A hub restart: `hub` (a new endpoint, typically with the same keys and branches) takes over
+    /// at the current instant; the old one's sessions, timers and queued output are gone.
+    public func replaceHub(_ hub: HubEndpoint) {
+        self.hub = hub
+        drainHub(now: simulation.now)
     }
 
     /// A NAT rebinding: branch `b`'s link `l` is seen from a new source port from now on.

@@ -10,6 +10,7 @@ let benchmarks: [Benchmark] = [
     linkModelBenchmark,
     eventQueueBenchmark,
     wanemBenchmark,
+    simulatorBenchmark,
 ]
 
 let selected = CommandLine.arguments.dropFirst()

@@ -6,6 +6,6 @@ struct SDWANCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sdwan",
         abstract: "SD-WAN tunnel proxy: branch edge, hub concentrator, offline link-loss simulator and WAN emulator.",
-        subcommands: [GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self, WANEm.self]
+        subcommands: [GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self, Simulate.self, WANEm.self]
     )
 }

@@ -44,6 +44,9 @@ public final class TransportSession {
     public let sendKeyID: UInt64
     /// Whether any packet has authenticated under this session (key confirmation, §5 of crypto.md).
     public private(set) var hasReceived = false
+    /// The simulator's null cipher (`SimulationCipher`): the receiving key's id when it is on, `nil`
+    /// (ChaCha20-Poly1305) otherwise and always on the live nodes.
+    private let nullCipherReceiveKeyID: UInt64?
 
     /// A session from Split()'s keys; the initiator sends with c1, the responder with c2.
     public init(
@@ -65,6 +68,17 @@ public final class TransportSession {
             label.withUnsafeBytes { l in withUnsafeMutableBytes(of: &id) { BLAKE2b.hash(parts: [l, key], into: $0) } }
         }
         sendKeyID = id
+        if SimulationCipher.nullCipherEnabled {
+            var receiveID: UInt64 = 0
+            receiveKey.withUnsafeBytes { key in
+                label.withUnsafeBytes { l in
+                    withUnsafeMutableBytes(of: &receiveID) { BLAKE2b.hash(parts: [l, key], into: $0) }
+                }
+            }
+            nullCipherReceiveKeyID = receiveID
+        } else {
+            nullCipherReceiveKeyID = nil
+        }
     }
 
     /// Whether the key is past reject-after at `now`.
@@ -93,7 +107,11 @@ public final class TransportSession {
         buffer.setInteger(UInt8(0), at: at + 3)
         buffer.setInteger(remoteIndex, at: at + 4)
         buffer.setInteger(counter, at: at + 8)
-        TransportContainer.seal(&buffer, header: header, key: sendKey)
+        if nullCipherReceiveKeyID != nil {
+            SimulationCipher.seal(&buffer, keyID: sendKeyID, counter: counter)
+        } else {
+            TransportContainer.seal(&buffer, header: header, key: sendKey)
+        }
         return .success(header)
     }
 
@@ -118,9 +136,13 @@ public final class TransportSession {
         } else if header.counter > WireFormat.counterLimit {
             return .failure(.counterBeyondLimit)
         }
-        if case .failure(let error) = TransportContainer.open(&buffer, header: header, key: receiveKey) {
-            return .failure(SessionDropReason(error))
-        }
+        let opened =
+            if let keyID = nullCipherReceiveKeyID {
+                SimulationCipher.open(&buffer, keyID: keyID, counter: header.counter)
+            } else {
+                TransportContainer.open(&buffer, header: header, key: receiveKey)
+            }
+        if case .failure(let error) = opened { return .failure(SessionDropReason(error)) }
         if slot > 0 {
             windows[slot - 1].commit(header.counter)
         } else {

@@ -1,0 +1,77 @@
+import NIOCore
+import SDWANCore
+
+/// The inner packets the traffic sources write: IPv4 with a UDP or TCP header, then a 20-byte
+/// marker the receiving side reads back — flow id, sequence, send instant, aux — so delivery,
+/// one-way delay and gaps are measured on the packets themselves, with no lookup table.
+///
+/// Addresses: branch b's LAN is 10.(b+1).0.0/16 (its allowed prefix at the hub), the data centre
+/// is 10.200.0.0/16.
+enum InnerPackets {
+    /// Marker layout after the L4 header: flow id (bit 31: an acknowledgement), sequence, send
+    /// instant (ns), aux (transactions: 1 on a request's last packet).
+    static let markerLength = 20
+    static let ackBit: UInt32 = 1 << 31
+
+    static func branchHost(_ b: Int) -> UInt32 { 0x0A00_0005 | UInt32(b + 1) << 16 }
+    static let dataCentreHost: UInt32 = 0x0AC8_0009
+
+    static func branchPrefix(_ b: Int) -> IPPrefix {
+        IPPrefix(address: .v4(0x0A00_0000 | UInt32(b + 1) << 16), length: 16)!
+    }
+
+    /// The smallest packet a flow may ask for.
+    static func minimumSize(ipProtocol: UInt8) -> Int { 20 + l4Length(ipProtocol) + markerLength }
+
+    static func l4Length(_ ipProtocol: UInt8) -> Int { ipProtocol == 6 ? 20 : 8 }
+
+    /// Writes one packet of `size` bytes (IP total length).
+    static func make(
+        size requested: Int,
+        dscp: UInt8,
+        ipProtocol: UInt8,
+        source: UInt32,
+        destination: UInt32,
+        port: UInt16,
+        flow: UInt32,
+        sequence: UInt32,
+        sentAt: Instant,
+        aux: UInt32 = 0,
+        allocator: ByteBufferAllocator
+    ) -> ByteBuffer {
+        let size = max(requested, minimumSize(ipProtocol: ipProtocol))
+        var b = allocator.buffer(capacity: size)
+        b.writeMultipleIntegers(
+            UInt8(0x45),
+            dscp << 2,
+            UInt16(size),
+            UInt16(truncatingIfNeeded: sequence),
+            UInt16(0x4000)
+        )
+        b.writeMultipleIntegers(UInt8(64), ipProtocol, UInt16(0), source, destination)
+        let sourcePort = UInt16(40_000 + flow % 20_000)
+        if ipProtocol == 6 {
+            // TCP with only ACK set: no SYN, so the engine's MSS clamp leaves it alone.
+            b.writeMultipleIntegers(sourcePort, port, sequence, UInt32(0), UInt16(0x5010), UInt16(65_535))
+            b.writeMultipleIntegers(UInt16(0), UInt16(0))
+        } else {
+            b.writeMultipleIntegers(sourcePort, port, UInt16(size - 20), UInt16(0))
+        }
+        b.writeMultipleIntegers(flow, sequence, sentAt.nanoseconds, aux)
+        b.writeRepeatingByte(0, count: size - b.readableBytes)
+        return b
+    }
+
+    /// The marker of a delivered packet, or `nil` for a packet the sources did not write.
+    static func marker(of packet: ByteBuffer) -> (flow: UInt32, sequence: UInt32, sentAt: Instant, aux: UInt32)? {
+        let at = packet.readerIndex
+        guard let proto = packet.getInteger(at: at + 9, as: UInt8.self) else { return nil }
+        let m = at + 20 + l4Length(proto)
+        guard let flow = packet.getInteger(at: m, as: UInt32.self),
+            let sequence = packet.getInteger(at: m + 4, as: UInt32.self),
+            let sent = packet.getInteger(at: m + 8, as: Int64.self),
+            let aux = packet.getInteger(at: m + 16, as: UInt32.self)
+        else { return nil }
+        return (flow, sequence, Instant(nanoseconds: sent), aux)
+    }
+}
