@@ -5,6 +5,10 @@
 /// for the delay skew between links × the packet rate rather than for in-link reordering, and
 /// independent of crypto sessions, so copies on both sides of a rekey are still caught. Memory is
 /// fixed at construction: `size / 8` bytes, whatever the traffic.
+///
+/// A restarted peer (a hub restart loses the engine and its sequence counter) starts a new
+/// sequence space at a random point; a sequence more than 2^40 from the newest starts the window
+/// over instead of being refused as old, and stragglers of the old space are then refused.
 public struct DedupeWindow: Sendable {
     /// What `accept` decided.
     public enum Verdict: Hashable, Sendable {
@@ -23,6 +27,14 @@ public struct DedupeWindow: Sendable {
     public let size: UInt64
     public private(set) var newest: UInt64 = 0
     private var started = false
+    /// The newest sequence of the space before the last restart of the sender, whose stragglers
+    /// are refused rather than taken for yet another restart.
+    private var retiredNewest: UInt64?
+    /// Distance beyond which a sequence belongs to a new sequence space: senders start at a random
+    /// point below 2^62 (a restarted peer lands ~2^61 away), while real skew is below 2^20.
+    static let restartDistance: UInt64 = 1 << 40
+    /// Times the sender's sequence space was seen to restart (a restarted hub or edge).
+    public private(set) var restarts = 0
 
     /// A window of at least `size` sequence numbers (rounded up to a power of two blocks).
     public init(size: Int) {
@@ -36,8 +48,17 @@ public struct DedupeWindow: Sendable {
 
     /// Checks and records `sequence`.
     public mutating func accept(_ sequence: UInt64) -> Verdict {
+        if let retired = retiredNewest, distance(sequence, retired) < size {
+            return .tooOld
+        }
         if !started {
             started = true
+            newest = sequence
+        } else if distance(sequence, newest) >= Self.restartDistance {
+            // A new sequence space: the sender restarted (its engine is new). Start over.
+            retiredNewest = newest
+            restarts += 1
+            for i in blocks.indices { blocks[i] = 0 }
             newest = sequence
         } else if sequence > newest {
             let current = newest >> 6
@@ -58,4 +79,6 @@ public struct DedupeWindow: Sendable {
         blocks[block] |= bit
         return .new
     }
+
+    private func distance(_ a: UInt64, _ b: UInt64) -> UInt64 { a > b ? a - b : b - a }
 }

@@ -239,8 +239,28 @@ extension TunnelEngine {
         guard selectionDirty else { return }
         selectionDirty = false
         nextSelection = now + Self.selectionInterval
-        let candidates = links.indices.map { links[$0].candidate(index: $0) }
+        var candidates = links.indices.map { links[$0].candidate(index: $0) }
+        // Fail fast, recover slow — except when every link is down: then a link that shows proof
+        // of life both ways again (after a hub restart, or an outage of all links) carries traffic
+        // at once rather than after its recovery run, which would only prolong the outage.
+        if candidates.allSatisfy({ $0.status == .down }) {
+            for i in links.indices where links[i].locallyUp && links[i].destination != nil {
+                let quality = links[i].monitor.quality
+                let reverseAlive =
+                    quality.reverse.lastAlive.map { now - $0 < links[i].monitor.detectionWindow } ?? false
+                let forwardAlive =
+                    quality.forward.lastAlive.map { now - $0 < links[i].monitor.forwardDetectionWindow } ?? false
+                if reverseAlive && forwardAlive { candidates[i].status = .degraded }
+            }
+        }
         for i in links.indices { links[i].oneWay = candidates[i].measurement.rtt / 2 }
+        // A metered link is probed at the standby interval only while an unmetered link is up to
+        // carry traffic; a branch whose only live links are metered probes them actively, or its
+        // failover would take seconds.
+        let unmeteredUp = candidates.contains { $0.status != .down && !$0.metered }
+        for i in links.indices where links[i].configuration.metered {
+            if links[i].monitor.isStandby != unmeteredUp { links[i].monitor.setStandby(unmeteredUp, now: now) }
+        }
         let up = candidates.filter { $0.status != .down }.map { $0.measurement.rtt / 2 }
         let skew = (up.max() ?? .zero) - (up.min() ?? .zero)
         for c in classes.indices {

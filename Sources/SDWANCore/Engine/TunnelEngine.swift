@@ -69,6 +69,9 @@ public final class TunnelEngine {
         self.random = random
         classifier = Classifier(rules: configuration.classRules, defaultClassIndex: configuration.defaultClassIndex)
         dedupe = DedupeWindow(size: configuration.dedupeWindow)
+        // A random start below 2^62, so a restarted engine's sequences cannot be mistaken for the
+        // old ones by the peer's dedupe (and never wrap).
+        self.nextTunnelSequence = self.random.next() >> 2
         wallAnchor = (now, wallTime)
         icmpTokens = Double(configuration.icmpPerSecond)
         icmpRefill = now
@@ -269,7 +272,8 @@ public final class TunnelEngine {
         events.append(.session(event))
         switch event {
         case .handshakeCompleted, .rekeyed:
-            allLinksSilentReported = false
+            // `allLinksSilentReported` stays set until a link is alive again: resetting it here
+            // would re-handshake on every timer while the links recover (a rekey storm).
             if case .edge = keys { announceLinks(now: now) }
             releaseHeld(now: now)
         case .keysExpired, .sessionRetired:
@@ -281,7 +285,11 @@ public final class TunnelEngine {
     /// session; docs/crypto.md "Lifecycle").
     func checkAllLinksSilent(now: Instant) {
         guard case .edge(let session) = keys, !links.isEmpty else { return }
-        let silent = links.allSatisfy { $0.status == .down || $0.status == .probing }
+        // Silent: every actively probed link is down (a standby link's long interval would delay
+        // the verdict by seconds), or every link is.
+        let active = links.filter { !$0.monitor.isStandby }
+        let judged = active.isEmpty ? links : active
+        let silent = judged.allSatisfy { $0.status == .down || $0.status == .probing }
         if !silent {
             allLinksSilentReported = false
             return

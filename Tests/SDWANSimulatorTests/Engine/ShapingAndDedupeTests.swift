@@ -82,3 +82,20 @@ import Testing
         #expect(window.accept(window.newest - size + 1) == .duplicate)
     }
 }
+
+@Suite struct DedupeRestartTests {
+    /// A restarted sender starts a new sequence space far away: the window starts over instead of
+    /// refusing everything as old or duplicate, and stragglers of the old space are refused.
+    @Test func aRestartedSendersNewSequenceSpaceIsAccepted() {
+        var window = DedupeWindow(size: 4_096)
+        let old: UInt64 = 1 << 50
+        for s in old..<old + 2_000 { #expect(window.accept(s) == .new) }
+        // The peer restarts: its sequences start at a random point far below.
+        for s: UInt64 in 77..<2_077 { #expect(window.accept(s) == .new) }
+        #expect(window.restarts == 1)
+        // A straggler of the old space arrives late: refused, and it does not flip the window back.
+        #expect(window.accept(old + 1_999) == .tooOld)
+        #expect(window.accept(2_077) == .new)
+        #expect(window.accept(100) == .duplicate)
+    }
+}

@@ -14,10 +14,7 @@ import Testing
 
     /// Scenarios whose expectations the engine does not meet yet (reported upstream); the test
     /// expects the failure, so it turns red when the engine is fixed and the entry must go.
-    static let knownEngineIssues: [String: String] = [
-        "hub-branches.yaml": "after a hub restart some edges do not re-handshake until the 5 s retry",
-        "bulk-unequal.yaml": "mode balance sends a copy on every eligible link instead of striping",
-    ]
+    static let knownEngineIssues: [String: String] = [:]
 
     static let scenarioFiles: [String] = {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
