@@ -40,7 +40,9 @@ enum NodeConfigParsing {
 
     static func prefix(_ value: ConfigValue) throws(ConfigError) -> IPPrefix {
         let text = try value.scalarText(expected: "a prefix such as 10.1.0.0/24")
-        guard let prefix = IPPrefix(text) else {
+        // Host bits set (10.1.0.1/24) are a typo more often than not: refuse rather than mask.
+        let written = IPAddress(text.split(separator: "/").first ?? "")
+        guard let prefix = IPPrefix(text), written == prefix.address else {
             throw value.error(
                 "`\(text)` is not a prefix",
                 expected: "an address and length with no host bits set: 10.1.0.0/24, 2001:db8:1::/48"
