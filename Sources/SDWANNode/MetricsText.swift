@@ -82,6 +82,14 @@ struct MetricsText {
                 counters[reason]
             )
         }
+        for (key, value) in status.nodeDrops.sorted(by: { $0.key < $1.key }) where key.hasPrefix("hub_") {
+            counter(
+                "sdwan_hub_drops_total",
+                "Datagrams and inner packets the hub endpoint dropped, by reason.",
+                [("reason", String(key.dropFirst(4)))],
+                value
+            )
+        }
         for tunnel in status.tunnels {
             let peer = ("peer", tunnel.peer)
             gauge("sdwan_tunnel_established", "1 when the tunnel has keys.", [peer], tunnel.established ? 1 : 0)

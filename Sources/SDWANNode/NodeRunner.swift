@@ -108,14 +108,20 @@ enum ConfigDifference {
         switch (old, new) {
         case (.edge(let a), .edge(let b)):
             var out: [String] = []
-            if a.links.map(\.name) != b.links.map(\.name) { out.append("links \(a.links.map(\.name)) → \(b.links.map(\.name))") }
-            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules { out.append("classes changed") }
+            if a.links.map(\.name) != b.links.map(\.name) {
+                out.append("links \(a.links.map(\.name)) → \(b.links.map(\.name))")
+            }
+            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules {
+                out.append("classes changed")
+            }
             if a.forwards.map(\.name) != b.forwards.map(\.name) { out.append("forwards changed") }
             return out
         case (.hub(let a), .hub(let b)):
             var out: [String] = []
             if a.branches.map(\.name) != b.branches.map(\.name) { out.append("branches changed") }
-            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules { out.append("classes changed") }
+            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules {
+                out.append("classes changed")
+            }
             if a.listen != b.listen { out.append("listen addresses changed") }
             return out
         default:

@@ -22,7 +22,9 @@ public enum StatusClient {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let connected = address.socketAddress.withSockAddr { connect(fd, $0, socklen_t($1)) == 0 }
         guard connected else {
-            throw Failure(description: "cannot reach \(address): \(String(cString: strerror(errno))) (is the node running?)")
+            throw Failure(
+                description: "cannot reach \(address): \(String(cString: strerror(errno))) (is the node running?)"
+            )
         }
         let request = "GET \(path) HTTP/1.1\r\nHost: \(address)\r\nConnection: close\r\n\r\n"
         _ = request.withCString { send(fd, $0, strlen($0), 0) }
@@ -35,7 +37,9 @@ public enum StatusClient {
             data += chunk[0..<n]
         }
         let text = String(decoding: data, as: UTF8.self)
-        guard let split = text.range(of: "\r\n\r\n") else { throw Failure(description: "no HTTP answer from \(address)") }
+        guard let split = text.range(of: "\r\n\r\n") else {
+            throw Failure(description: "no HTTP answer from \(address)")
+        }
         let statusLine = text[..<split.lowerBound].split(separator: "\r\n").first ?? ""
         guard statusLine.contains(" 200 ") else { throw Failure(description: "\(address)\(path): \(statusLine)") }
         return String(text[split.upperBound...])
@@ -60,12 +64,17 @@ extension NodeStatus {
         var lines = ["\(role) \(name), up \(Int(uptimeSeconds)) s, \(forwardFlows) forward flows"]
         for tunnel in tunnels {
             lines.append("")
-            lines.append("tunnel to \(tunnel.peer): \(tunnel.established ? "established" : "not established"), inner MTU \(tunnel.innerMTU)")
-            let header = ["link", "state", "rtt", "loss tx", "loss rx", "jitter tx", "jitter rx", "tx bytes", "rx bytes"]
+            lines.append(
+                "tunnel to \(tunnel.peer): \(tunnel.established ? "established" : "not established"), inner MTU \(tunnel.innerMTU)"
+            )
+            let header = [
+                "link", "state", "rtt", "loss tx", "loss rx", "jitter tx", "jitter rx", "tx bytes", "rx bytes",
+            ]
             var rows = [header]
             for l in tunnel.links {
                 rows.append([
-                    "\(l.name) (\(l.id))", l.state, ms(l.rttSeconds), pct(l.lossTx), pct(l.lossRx), ms(l.jitterTxSeconds),
+                    "\(l.name) (\(l.id))", l.state, ms(l.rttSeconds), pct(l.lossTx), pct(l.lossRx),
+                    ms(l.jitterTxSeconds),
                     ms(l.jitterRxSeconds), "\(l.bytesSent)", "\(l.bytesReceived)",
                 ])
             }
@@ -79,7 +88,12 @@ extension NodeStatus {
             }
             lines += Self.align(rows)
             if !tunnel.drops.isEmpty {
-                lines.append("drops: " + tunnel.drops.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+                lines.append(
+                    "drops: "
+                        + tunnel.drops.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(
+                            separator: ", "
+                        )
+                )
             }
         }
         let nonZero = nodeDrops.filter { $0.value > 0 }.sorted { $0.key < $1.key }
@@ -94,7 +108,9 @@ extension NodeStatus {
         guard let first = rows.first else { return [] }
         let widths = first.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         return rows.map { row in
-            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(
+                separator: "  "
+            )
         }
     }
 }

@@ -27,7 +27,9 @@ struct Check: ParsableCommand {
         for warning in config.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
         switch config {
         case .edge(let c):
-            print("\(file): edge \(c.name): \(c.links.count) links, \(c.classes.classes.count) classes, \(c.forwards.count) forwards")
+            print(
+                "\(file): edge \(c.name): \(c.links.count) links, \(c.classes.classes.count) classes, \(c.forwards.count) forwards"
+            )
         case .hub(let c):
             print("\(file): hub \(c.name): \(c.listen.count) listen addresses, \(c.branches.count) branches")
         }
@@ -53,7 +55,10 @@ func runNode(configPath: String, expectEdge: Bool) throws {
     switch config {
     case .edge where !expectEdge, .hub where expectEdge:
         FileHandle.standardError.write(
-            Data("error: \(configPath): role is \(expectEdge ? "hub" : "edge"); use `sdwan \(expectEdge ? "hub" : "edge")`\n".utf8)
+            Data(
+                "error: \(configPath): role is \(expectEdge ? "hub" : "edge"); use `sdwan \(expectEdge ? "hub" : "edge")`\n"
+                    .utf8
+            )
         )
         throw ExitCode(1)
     default:

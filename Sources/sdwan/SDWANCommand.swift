@@ -7,7 +7,8 @@ struct SDWANCommand: ParsableCommand {
         commandName: "sdwan",
         abstract: "SD-WAN tunnel proxy: branch edge, hub concentrator, offline link-loss simulator and WAN emulator.",
         subcommands: [
-            Edge.self, Hub.self, Check.self, Status.self, GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self, WANEm.self,
+            Edge.self, Hub.self, Check.self, Status.self, GenKey.self, PubKey.self, GenPSK.self, SelfCheck.self,
+            WANEm.self,
         ]
     )
 }

@@ -96,14 +96,17 @@ final class ForwardClient: Sendable {
         ) { batch in
             let now = Clocks.monotonic()
             replies.withLockedValue { list in
-                for d in batch { if let seq = d.data.getInteger(at: d.data.readerIndex, as: UInt32.self) { list.append((seq, now)) } }
+                for d in batch {
+                    if let seq = d.data.getInteger(at: d.data.readerIndex, as: UInt32.self) { list.append((seq, now)) }
+                }
             }
         }.get()
         return ForwardClient(socket: socket, replies: replies)
     }
 
     /// Sends `count` datagrams of `size` bytes at `rate` per second to `destination`.
-    func send(to destination: UDPEndpoint, count: Int, rate: Double, size: Int = 200, firstSeq: UInt32 = 0) async throws {
+    func send(to destination: UDPEndpoint, count: Int, rate: Double, size: Int = 200, firstSeq: UInt32 = 0) async throws
+    {
         let spacing = UInt64(1e9 / rate)
         for i in 0..<count {
             var buffer = ByteBufferAllocator().buffer(capacity: size)

@@ -58,7 +58,10 @@ struct NodeConfigTests {
             7, "branches[1].name", "name `a` is used twice"
         ),
         (
-            hub(branches: "  - { name: a, public_key: \"\(key)\", allowed_prefixes: [10.1.0.0/24] }", listen: "[\"0.0.0.0:51820\"]"),
+            hub(
+                branches: "  - { name: a, public_key: \"\(key)\", allowed_prefixes: [10.1.0.0/24] }",
+                listen: "[\"0.0.0.0:51820\"]"
+            ),
             4, "listen[0]", "a wildcard listen address cannot send replies from the address a branch used"
         ),
         (
@@ -149,7 +152,10 @@ struct NodeConfigTests {
 
     @Test func twoLinksOnOneInterfaceWarn() throws {
         let config = try NodeConfig.parse(
-            Self.edge(links: "  - { name: a, interface: eth1 }\n  - { name: b, interface: eth1 }\n  - { name: c, interface: eth2 }"),
+            Self.edge(
+                links:
+                    "  - { name: a, interface: eth1 }\n  - { name: b, interface: eth1 }\n  - { name: c, interface: eth2 }"
+            ),
             file: "node.yaml"
         )
         #expect(config.warnings.count == 1)

@@ -13,8 +13,8 @@ struct PrometheusText {
     static func parse(_ text: String) -> PrometheusText {
         var out = PrometheusText()
         for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) ??
-                (line.hasSuffix("+Inf") ? .infinity : nil)
+            guard let space = line.lastIndex(of: " "),
+                let value = Double(line[line.index(after: space)...]) ?? (line.hasSuffix("+Inf") ? .infinity : nil)
             else { continue }
             let key = line[..<space]
             var labels: [String: String] = [:]
@@ -70,8 +70,9 @@ struct PrometheusText {
             print("ok %d families" % len(fams) if not bad else "bad %r" % bad)
             """
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", "-c", script]
+        // Debian's python3, where the python3-prometheus-client package installs.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script]
         let input = Pipe()
         let output = Pipe()
         process.standardInput = input
