@@ -6,9 +6,8 @@ import NIOPosix
 import SDWANConfig
 import SDWANCore
 import SDWANIO
+import SDWANNode
 import SDWANWANEmulator
-
-@testable import SDWANNode
 
 /// Key files in a private temporary directory (mode 600), removed by `remove()`.
 struct TestKeys {

@@ -4,10 +4,9 @@ import NIOPosix
 import SDWANConfig
 import SDWANCore
 import SDWANIO
+import SDWANNode
 import SDWANWANEmulator
 import Testing
-
-@testable import SDWANNode
 
 /// In-process edge and hub on loopback driving the real engine through real sockets.
 @Suite(.serialized)
