@@ -14,6 +14,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         // libsodium, the only C library the core calls; one file of SDWANCore touches it.
@@ -76,14 +77,32 @@ let package = Package(
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
         ),
+        // The live nodes: `sdwan edge` and `sdwan hub` drive the engine over UDP sockets, serve
+        // /status and /metrics, and relay UDP port forwards (docs/operations.md).
+        .target(
+            name: "SDWANNode",
+            dependencies: [
+                "SDWANIO",
+                "SDWANCore",
+                "SDWANConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // The process shell.
         .executableTarget(
             name: "sdwan",
             dependencies: [
                 "SDWANCore",
                 "SDWANConfig",
+                "SDWANNode",
                 "SDWANWANEmulator",
                 "SDWANSimulator",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -118,6 +137,20 @@ let package = Package(
                 "SDWANCore",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "SDWANNodeTests",
+            dependencies: [
+                "SDWANNode",
+                "SDWANWANEmulator",
+                "SDWANConfig",
+                "SDWANIO",
+                "SDWANCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

@@ -1,0 +1,337 @@
+import Logging
+import NIOCore
+import NIOPosix
+import SDWANConfig
+import SDWANCore
+import SDWANIO
+
+/// `sdwan edge`: one `TunnelEngine` driven over one UDP socket per WAN link, on one event loop.
+///
+/// Every input follows the engine's contract (TunnelEngine's doc comment): read the clock once
+/// per batch, feed the engine, drain `pollTransmit` (written per link socket, flushed once per
+/// DSCP group), `pollDelivery` (to forward clients), `pollEvent` (logged), then arm the one timer
+/// at `nextDeadline()`. All state is confined to `eventLoop`; public methods hop onto it.
+public final class EdgeNode: @unchecked Sendable {
+    public let eventLoop: EventLoop
+    public let configuration: EdgeConfig
+    let engine: TunnelEngine
+    let logger: Logger
+    let startedAt: Instant
+    let allocator = ByteBufferAllocator()
+    /// Link sockets in configuration order (`nil` while an interface is gone).
+    var linkSockets: [UDPLinkSocket?]
+    var linkSlot = [Int](repeating: -1, count: 256)
+    var forwardSockets: [UDPLinkSocket?]
+    var flows: EdgeFlowTable
+    var outgoing: [[OutgoingDatagram]]
+    var timer = EngineTimer()
+    var housekeeping: RepeatedTask?
+    var counters = NodeCounters()
+    var dropLog = RateLimitedLog()
+    var histograms: LinkHistograms
+    var stopped = false
+
+    /// Writes waiting in a link socket beyond this many bytes are dropped (bounded queues).
+    static let writeBufferHighWater = 1 << 20
+
+    init(configuration: EdgeConfig, session: EdgeSession, eventLoop: EventLoop, logger: Logger) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.logger = logger
+        let now = Clocks.monotonic()
+        startedAt = now
+        engine = TunnelEngine(
+            configuration: configuration.engineConfiguration,
+            keys: .edge(session),
+            now: now,
+            wallTime: Clocks.wall(),
+            random: SystemRandomSource()
+        )
+        linkSockets = Array(repeating: nil, count: configuration.links.count)
+        forwardSockets = Array(repeating: nil, count: configuration.forwards.count)
+        outgoing = Array(repeating: [], count: configuration.links.count)
+        flows = EdgeFlowTable(forwards: configuration.forwards.count)
+        histograms = LinkHistograms(links: configuration.links.count)
+        for (i, link) in configuration.links.enumerated() { linkSlot[Int(link.id)] = i }
+    }
+
+    /// Reads the keys, opens every socket and starts the session. Fails (closing what it opened)
+    /// when a key or a socket cannot be had.
+    public static func start(
+        configuration: EdgeConfig,
+        eventLoop: EventLoop,
+        logger: Logger = Logger(label: "sdwan.edge")
+    ) -> EventLoopFuture<EdgeNode> {
+        let session: EdgeSession
+        do {
+            let key = try configuration.privateKey.privateKey(
+                configFile: configuration.file,
+                field: "identity.private_key_file"
+            )
+            let psk =
+                try configuration.hub.presharedKey?.presharedKey(configFile: configuration.file, field: "hub.psk_file")
+                ?? PresharedKey.none()
+            session = EdgeSession(localStatic: key, hubPublicKey: configuration.hub.publicKey, presharedKey: psk)
+        } catch {
+            return eventLoop.makeFailedFuture(error)
+        }
+        let node = EdgeNode(configuration: configuration, session: session, eventLoop: eventLoop, logger: logger)
+        return eventLoop.flatSubmit { node.openAll() }.flatMapError { error in
+            node.stop().flatMapThrowing { throw error }
+        }
+    }
+
+    private func openAll() -> EventLoopFuture<EdgeNode> {
+        var futures: [EventLoopFuture<Void>] = []
+        for i in configuration.links.indices { futures.append(openLink(i)) }
+        for (f, forward) in configuration.forwards.enumerated() {
+            let open = UDPLinkSocket.open(
+                UDPSocketConfiguration(local: forward.listen, dontFragment: false),
+                on: eventLoop
+            ) { [self] batch in clientBatch(f, batch) }
+            futures.append(
+                open.map { [self] socket in
+                    forwardSockets[f] = socket
+                    logger.info(
+                        "forward listening",
+                        metadata: [
+                            "forward": .string(forward.name), "listen": .string("\(socket.localEndpoint)"),
+                            "target": .string("\(forward.target)"), "class": .string(forward.className),
+                        ]
+                    )
+                }
+            )
+        }
+        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).map { [self] in
+            let now = Clocks.monotonic()
+            engine.start(now: now, wallTime: Clocks.wall())
+            drain(now: now)
+            housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
+                housekeep()
+            }
+            return self
+        }
+    }
+
+    private func openLink(_ i: Int) -> EventLoopFuture<Void> {
+        let link = configuration.links[i]
+        let socketConfiguration = UDPSocketConfiguration(local: link.local, interface: link.interface)
+        return UDPLinkSocket.open(socketConfiguration, on: eventLoop) { [self] batch in linkBatch(i, batch) }
+            .map { [self] socket in
+                linkSockets[i] = socket
+                logger.notice(
+                    "link socket open",
+                    metadata: [
+                        "link": .string(link.name), "local": .string("\(socket.localEndpoint)"),
+                        "egress": .string(link.interface ?? "routing table"), "hub": .string("\(link.hubEndpoint)"),
+                    ]
+                )
+            }
+    }
+
+    /// Closes every socket and the timers. Idempotent.
+    public func stop() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [self] in
+            stopped = true
+            timer.cancel()
+            housekeeping?.cancel()
+            let sockets = (linkSockets + forwardSockets).compactMap { $0 }
+            linkSockets = linkSockets.map { _ in nil }
+            forwardSockets = forwardSockets.map { _ in nil }
+            return EventLoopFuture.andAllComplete(sockets.map { $0.close() }, on: eventLoop)
+        }
+    }
+
+    /// The bound local endpoint of link `index` and of forward `index` (tests, status).
+    public func linkEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
+        eventLoop.submit { [self] in linkSockets[index]?.localEndpoint }
+    }
+    public func forwardEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
+        eventLoop.submit { [self] in forwardSockets[index]?.localEndpoint }
+    }
+
+    // MARK: Inputs
+
+    private func linkBatch(_ i: Int, _ batch: [ReceivedDatagram]) {
+        guard !stopped else { return }
+        let now = Clocks.monotonic()
+        counters.batches &+= 1
+        counters.datagramsReceived &+= UInt64(batch.count)
+        let id = configuration.links[i].id
+        for datagram in batch {
+            engine.handleDatagram(datagram.data, linkID: id, source: datagram.source, now: now)
+        }
+        drain(now: now)
+    }
+
+    private func clientBatch(_ f: Int, _ batch: [ReceivedDatagram]) {
+        guard !stopped, let source = configuration.innerAddress else { return }
+        let now = Clocks.monotonic()
+        counters.batches &+= 1
+        let forward = configuration.forwards[f]
+        for datagram in batch {
+            counters.forwardIn &+= 1
+            guard let port = flows.port(forward: f, client: datagram.source, now: now, limit: forward.maxFlows) else {
+                counters.count(.forwardFlowsFull)
+                dropLog.log(
+                    logger,
+                    .warning,
+                    key: "flows-full-\(forward.name)",
+                    now: now,
+                    "forward \(forward.name): flow table full (\(forward.maxFlows)); refused \(datagram.source)"
+                )
+                continue
+            }
+            let packet = ForwardPacket.wrap(
+                datagram.data,
+                source: UDPEndpoint(address: source, port: port),
+                destination: forward.target,
+                allocator: allocator
+            )
+            guard packet.readableBytes <= engine.innerMTU else {
+                counters.count(.forwardOversize)
+                continue
+            }
+            engine.handleInnerPacket(packet, classIndex: forward.classIndex, now: now)
+        }
+        drain(now: now)
+    }
+
+    private func timerFired() {
+        timer.fired()
+        guard !stopped else { return }
+        let now = Clocks.monotonic()
+        engine.handleTimeout(now: now, wallTime: Clocks.wall())
+        drain(now: now)
+    }
+
+    // MARK: Drain (TunnelEngine's documented order)
+
+    func drain(now: Instant) {
+        while let t = engine.pollTransmit() {
+            let slot = linkSlot[Int(t.linkID)]
+            guard slot >= 0 else {
+                counters.count(.linkSocketMissing)
+                continue
+            }
+            outgoing[slot].append(OutgoingDatagram(data: t.datagram, destination: t.destination, dscp: t.dscp))
+        }
+        for i in outgoing.indices where !outgoing[i].isEmpty {
+            write(i, now: now)
+            outgoing[i].removeAll(keepingCapacity: true)
+        }
+        while let delivery = engine.pollDelivery() { deliver(delivery, now: now) }
+        while let event = engine.pollEvent() {
+            EngineEventLog.log(event, branch: nil, linkName: linkName, logger: logger)
+        }
+        timer.arm(engine.nextDeadline(), now: now, on: eventLoop) { [self] in timerFired() }
+    }
+
+    private func write(_ i: Int, now: Instant) {
+        guard let socket = linkSockets[i] else {
+            for _ in outgoing[i] { counters.count(.linkSocketMissing) }
+            return
+        }
+        // Bounded queue: when the socket cannot take more, drop early and count.
+        guard socket.channel.isWritable else {
+            for _ in outgoing[i] { counters.count(.socketBackpressure) }
+            dropLog.log(
+                logger,
+                .warning,
+                key: "backpressure-\(i)",
+                now: now,
+                "link \(linkName(UInt8(i))): socket full, dropping"
+            )
+            return
+        }
+        counters.datagramsSent &+= UInt64(outgoing[i].count)
+        socket.send(outgoing[i])
+    }
+
+    private func deliver(_ delivery: Delivery, now: Instant) {
+        guard let (source, destination, payload) = ForwardPacket.unwrap(delivery.packet),
+            destination.address == configuration.innerAddress
+        else {
+            counters.count(.noLocalSink)
+            return
+        }
+        guard let flow = flows.flow(port: destination.port, now: now),
+            configuration.forwards[flow.forward].target == source,
+            let socket = forwardSockets[flow.forward]
+        else {
+            counters.count(.forwardUnknownFlow)
+            return
+        }
+        counters.forwardOut &+= 1
+        socket.send(CollectionOfOne(OutgoingDatagram(data: payload, destination: flow.client)))
+    }
+
+    func linkName(_ id: UInt8) -> String {
+        let slot = linkSlot[Int(id)]
+        return slot >= 0 ? configuration.links[slot].name : "link\(id)"
+    }
+
+    // MARK: Housekeeping (once a second)
+
+    private func housekeep() {
+        guard !stopped else { return }
+        let now = Clocks.monotonic()
+        _ = flows.expire(now: now) { configuration.forwards[$0].idleTimeout }
+        for (i, link) in configuration.links.enumerated() {
+            if let quality = engine.linkQuality(link.id) { histograms.observe(i, quality) }
+            guard let interface = link.interface else { continue }
+            let present = InterfaceWatch.isPresent(interface)
+            if !present, linkSockets[i] != nil {
+                logger.warning("interface vanished: link down", metadata: ["link": .string(link.name)])
+                engine.handleLinkStatus(link.id, up: false, now: now)
+                let socket = linkSockets[i]
+                linkSockets[i] = nil
+                _ = socket?.close()
+            } else if present, linkSockets[i] == nil {
+                openLink(i).whenComplete { [self] result in
+                    guard case .success = result, !stopped else { return }
+                    logger.notice("interface back: socket rebuilt", metadata: ["link": .string(link.name)])
+                    let now = Clocks.monotonic()
+                    engine.handleLinkStatus(link.id, up: true, now: now)
+                    drain(now: now)
+                }
+            }
+        }
+        drain(now: now)
+    }
+
+    // MARK: Status
+
+    /// A snapshot for /status (on the event loop).
+    func statusNow() -> NodeStatus {
+        let now = Clocks.monotonic()
+        var drops: [String: UInt64] = [:]
+        for reason in NodeDropReason.allCases { drops[reason.label] = counters[reason] }
+        let tunnel = TunnelStatus.of(engine, peer: configuration.hub.name) { [self] id in
+            let slot = linkSlot[Int(id)]
+            guard slot >= 0 else { return (nil, nil) }
+            return (linkSockets[slot].map { "\($0.localEndpoint)" }, configuration.links[slot].interface)
+        }
+        return NodeStatus(
+            role: "edge",
+            name: configuration.name,
+            uptimeSeconds: (now - startedAt).seconds,
+            tunnels: [tunnel],
+            nodeDrops: drops,
+            forwardFlows: flows.count,
+            datagramsReceived: counters.datagramsReceived,
+            datagramsSent: counters.datagramsSent
+        )
+    }
+
+    /// The status snapshot, from any thread.
+    public func status() -> EventLoopFuture<NodeStatus> { eventLoop.submit { [self] in statusNow() } }
+
+    /// Prometheus text for /metrics (on the event loop).
+    func metricsNow() -> String {
+        var text = MetricsText()
+        text.node(statusNow(), counters: counters)
+        text.histograms(histograms, names: configuration.links.map(\.name), peer: configuration.hub.name)
+        return text.output
+    }
+}

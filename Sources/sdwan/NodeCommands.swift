@@ -1,0 +1,146 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Logging
+import SDWANConfig
+import SDWANCore
+import SDWANNode
+
+/// `sdwan check FILE`: validates a node config (and reads its key files); starts nothing.
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate an edge or hub config and its key files; start nothing (docs/operations.md)."
+    )
+
+    @Argument(help: "The config file.")
+    var file: String
+
+    func run() throws {
+        let config: NodeConfig
+        do {
+            config = try NodeConfig.load(path: file)
+            try config.verifySecrets()
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        for warning in config.warnings { FileHandle.standardError.write(Data("\(warning)\n".utf8)) }
+        switch config {
+        case .edge(let c):
+            print(
+                "\(file): edge \(c.name): \(c.links.count) links, \(c.classes.classes.count) classes, \(c.forwards.count) forwards"
+            )
+        case .hub(let c):
+            print("\(file): hub \(c.name): \(c.listen.count) listen addresses, \(c.branches.count) branches")
+        }
+    }
+}
+
+/// Runs a node until SIGTERM/SIGINT; SIGHUP re-reads the config.
+func runNode(configPath: String, expectEdge: Bool) throws {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = .info
+        return handler
+    }
+    let logger = Logger(label: expectEdge ? "sdwan.edge" : "sdwan.hub")
+    let config: NodeConfig
+    do {
+        config = try NodeConfig.load(path: configPath)
+        try config.verifySecrets()
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+    switch config {
+    case .edge where !expectEdge, .hub where expectEdge:
+        FileHandle.standardError.write(
+            Data(
+                "error: \(configPath): role is \(expectEdge ? "hub" : "edge"); use `sdwan \(expectEdge ? "hub" : "edge")`\n"
+                    .utf8
+            )
+        )
+        throw ExitCode(1)
+    default:
+        break
+    }
+    for warning in config.warnings { logger.warning("\(warning)") }
+
+    // Block the signals first so that none is lost between start and the handlers.
+    for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_IGN) }
+    let done = DispatchSemaphore(value: 0)
+    let queue = DispatchQueue(label: "sdwan.node.signals")
+    let runner: NodeRunner
+    do {
+        runner = try NodeRunner.start(config, logger: logger)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+    var sources: [DispatchSourceSignal] = []
+    for number in [SIGINT, SIGTERM] {
+        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
+        source.setEventHandler { done.signal() }
+        source.resume()
+        sources.append(source)
+    }
+    let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
+    hup.setEventHandler { runner.reload(path: configPath) }
+    hup.resume()
+    sources.append(hup)
+    done.wait()
+    logger.notice("signal received: stopping")
+    for source in sources { source.cancel() }
+    runner.stop()
+}
+
+struct Edge: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the branch edge (docs/operations.md).")
+    @Option(help: "The edge's config file.")
+    var config: String
+    func run() throws { try runNode(configPath: config, expectEdge: true) }
+}
+
+struct Hub: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the hub concentrator (docs/operations.md).")
+    @Option(help: "The hub's config file.")
+    var config: String
+    func run() throws { try runNode(configPath: config, expectEdge: false) }
+}
+
+/// `sdwan status`: asks a running node.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a running node's links, classes and drops.")
+    @Option(help: "The node's status address (default 127.0.0.1:9470, the edge's; the hub's is :9471).")
+    var address: String?
+    @Option(help: "Read the status address from this config file.")
+    var config: String?
+    @Flag(help: "Print the /status JSON as served.")
+    var json = false
+
+    func run() throws {
+        var endpoint = NodeConfig.defaultEdgeStatus
+        if let config {
+            do { endpoint = try NodeConfig.load(path: config).statusListen } catch {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(1)
+            }
+        }
+        if let address {
+            guard let parsed = UDPEndpoint(address) else {
+                throw ValidationError("--address `\(address)` is not an address and port (127.0.0.1:9470)")
+            }
+            endpoint = parsed
+        }
+        do {
+            if json {
+                print(try StatusClient.get("/status", from: endpoint), terminator: "")
+            } else {
+                print(try StatusClient.status(from: endpoint).table)
+            }
+        } catch {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+}
