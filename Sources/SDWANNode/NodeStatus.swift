@@ -97,9 +97,7 @@ extension TunnelStatus {
             classes.append(
                 ClassStatusSnapshot(
                     name: cls.name,
-                    links: engine.choice(forClass: i).links.compactMap { index in
-                        engine.linkIDs.indices.contains(index) ? Int(engine.linkIDs[index]) : nil
-                    },
+                    links: engine.choice(forClass: i).links,  // link ids, best first
                     sent: c.sent,
                     delivered: c.delivered,
                     recovered: c.recoveredByFEC,
