@@ -126,18 +126,18 @@ struct NodeConfigTests {
                       - { name: rest }
                     """
             ),
-            8, "classes[0].links[0]", "no link is called `b`"
+            8, "classes[0].links[0]", "no link `b`"
         ),
         (
             edge(
                 links: "  - { name: a }",
                 extra: """
                     classes:
-                      - { name: voice, match: { dscp: [46] } }
-                      - { name: rest, match: { dscp: [0] } }
+                      - { name: voice }
+                      - { name: rest }
                     """
             ),
-            9, "classes[1].match", "the last class is the default class and matches everything"
+            9, "classes[1]", "a second class without `match:`"
         ),
         (
             edge(links: "  - { name: a, probe_interval: 10ms }"), 6, "links[0].probe_interval", "10.0ms is out of range"
@@ -170,12 +170,12 @@ struct NodeConfigTests {
                 extra: """
                     classes:
                       - name: pos
-                        match: { protocol: [tcp], ports: ["443", "8000-8100"], destination_prefixes: [10.2.0.0/16] }
-                        sla: { max_loss: 2%, max_rtt: 400ms }
+                        match: { protocol: [tcp], ports: ["443", "8000-8100"], destination: [10.2.0.0/16] }
+                        sla: { loss: 2%, rtt: 400ms }
                         mode: duplicate
                         copies: 2
-                        outer_dscp: 18
-                        fec: { group: 4, stride: 2, delay: 20ms }
+                        dscp: 18
+                        fec: { k: 4, stride: 2, budget: 20ms }
                       - { name: rest, links: [a], metered: false, priority: bulk }
                     """
             ),

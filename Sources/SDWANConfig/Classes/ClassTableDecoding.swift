@@ -109,7 +109,7 @@ extension ClassTable {
             _ = try value.choice([("off", 0)])
             return nil
         }
-        let m = try value.mapping(allowing: ["k", "stride", "budget"])
+        let m = try value.mapping(allowing: ["k", "stride", "budget", "adaptive"])
         var policy = ClassFECPolicy()
         policy.groupSize = try m["k"]?.int(in: 1...FECLimits.maxGroupSize) ?? policy.groupSize
         policy.stride = try m["stride"]?.int(in: 1...64) ?? policy.stride
@@ -117,6 +117,8 @@ extension ClassTable {
             policy.delayBudget = try budget.duration()
             guard policy.delayBudget > .zero else { throw budget.error("must be positive", expected: "e.g. 20ms") }
         }
+        // `adaptive: true`: k (or off) follows the measured loss (docs/fec.md, "Adaptation").
+        if let adaptive = m["adaptive"], try adaptive.bool() { policy.adaptive = FECController.Configuration() }
         return policy
     }
 

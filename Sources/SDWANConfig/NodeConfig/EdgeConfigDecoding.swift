@@ -74,7 +74,7 @@ extension NodeConfig {
             links.append(link)
         }
         let classes = try m["classes"].map { v throws(ConfigError) in
-            try ClassesBlock.decode(v, linkNames: links.map(\.name))
+            try ClassTable.decode(v, linkNames: links.map(\.name))
         }
         let block = classes ?? .defaults
         var innerAddress: IPAddress?
@@ -190,7 +190,7 @@ extension NodeConfig {
         )
     }
 
-    static func decodeForward(_ value: ConfigValue, classes: ClassesBlock) throws(ConfigError) -> UDPForwardConfig {
+    static func decodeForward(_ value: ConfigValue, classes: ClassTable) throws(ConfigError) -> UDPForwardConfig {
         let m = try value.mapping(allowing: ["name", "listen", "target", "class", "max_flows", "idle_timeout"])
         let classValue = try m.required("class", expected: "the class the forward's traffic travels in")
         let className = try classValue.name()

@@ -99,7 +99,7 @@ extension NodeConfig {
             targets.maxFlows = try t["max_flows"]?.int(in: 1...1_000_000) ?? targets.maxFlows
             targets.idleTimeout = try t["idle_timeout"]?.duration() ?? targets.idleTimeout
         }
-        let classes = try m["classes"].map { v throws(ConfigError) in try ClassesBlock.decode(v, linkNames: nil) }
+        let classes = try m["classes"].map { v throws(ConfigError) in try ClassTable.decode(v, linkNames: nil) }
         return HubConfig(
             file: root.file,
             name: name,

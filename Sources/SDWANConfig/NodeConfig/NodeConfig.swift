@@ -109,7 +109,7 @@ public struct EdgeConfig: Sendable {
     public var privateKey: SecretReference
     public var hub: HubPeerConfig
     public var links: [NodeLinkConfig]
-    public var classes: ClassesBlock
+    public var classes: ClassTable
     /// The branch's inner address: the source of forwarded flows (inside the hub's allowed
     /// prefixes for this branch).
     public var innerAddress: IPAddress?
@@ -120,12 +120,7 @@ public struct EdgeConfig: Sendable {
 
     /// The engine configuration the edge runs.
     public var engineConfiguration: EngineConfiguration {
-        EngineConfiguration(
-            links: links.map(\.engineLink),
-            classes: classes.classes,
-            classRules: classes.rules,
-            fec: classes.fec
-        )
+        classes.engineConfiguration(links: links.map(\.engineLink))
     }
 }
 
@@ -139,13 +134,13 @@ public struct HubConfig: Sendable {
     public var branches: [BranchConfig]
     public var forwarding: [BranchForwardingRule]
     public var udpTargets: UDPTargetsConfig
-    public var classes: ClassesBlock
+    public var classes: ClassTable
     public var statusListen: UDPEndpoint
     public var warnings: [ConfigWarning]
 
     /// The engine configuration of every branch's tunnel (links come from announcements).
     public var engineConfiguration: EngineConfiguration {
-        EngineConfiguration(links: [], classes: classes.classes, classRules: classes.rules, fec: classes.fec)
+        classes.engineConfiguration(links: [])
     }
 }
 
