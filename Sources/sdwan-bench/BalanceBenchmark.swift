@@ -73,27 +73,7 @@ let balanceBenchmark = Benchmark(
             sealed &+= 1
         }
     }
-    var key = [UInt8](repeating: 7, count: 32)
-    var nonce = [UInt8](repeating: 0, count: 12)
-    var text = [UInt8](repeating: 1, count: 1_400)
-    var tag = [UInt8](repeating: 0, count: 16)
-    var tagLength: UInt64 = 0
-    let bare = nanosecondsPerOperation(iterations: 100_000) {
-        nonce[0] &+= 1
-        _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-            &text,
-            &tag,
-            &tagLength,
-            text,
-            1_400,
-            nil,
-            0,
-            nil,
-            nonce,
-            key
-        )
-    }
-    key[0] = 0
+    let bare = bareSealNanoseconds()
     packets.removeAll()
     let shaped = engine.shaperDrops(0)!.reduce(0, +) + engine.shaperDrops(1)!.reduce(0, +)
     print(

@@ -101,27 +101,7 @@ let engineBenchmark = Benchmark(
             roomyBest = min(roomyBest, ns / Double(batch))
         }
         blackHole(sink)
-        var key = [UInt8](repeating: 7, count: 32)
-        var nonce = [UInt8](repeating: 0, count: 12)
-        var text = [UInt8](repeating: 1, count: 1_400)
-        var tag = [UInt8](repeating: 0, count: 16)
-        var tagLength: UInt64 = 0
-        let bare = nanosecondsPerOperation(iterations: 100_000) {
-            nonce[0] &+= 1
-            _ = crypto_aead_chacha20poly1305_ietf_encrypt_detached(
-                &text,
-                &tag,
-                &tagLength,
-                text,
-                1_400,
-                nil,
-                0,
-                nil,
-                nonce,
-                key
-            )
-        }
-        key[0] = 0
+        let bare = bareSealNanoseconds()
         let state = engine.choice(forClass: DefaultClasses.classes.count - 1)
         let label = fec ? "engine send + FEC k = 4" : "engine send"
         report(label, subject: ours, baseline: bare, goal: fec ? "≤ 1.3× a bare seal" : "≤ 1.3× a bare seal (context)")

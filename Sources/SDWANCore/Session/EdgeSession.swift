@@ -234,9 +234,9 @@ public final class EdgeSession {
 
     /// Builds a new initiation (fresh ephemeral, index and timestamp) and queues one copy per link.
     private func startHandshake(now: Instant, wallTime: WallTime, using random: inout some RandomSource) {
-        var localIndex = UInt32.random(in: .min ... .max, using: &random)
+        var localIndex = UInt32(truncatingIfNeeded: random.next())
         while localIndex == current?.localIndex || localIndex == previous?.localIndex {
-            localIndex = UInt32.random(in: .min ... .max, using: &random)
+            localIndex = UInt32(truncatingIfNeeded: random.next())
         }
         // The timestamp only has to grow (the hub keeps the greatest): never repeat or go back
         // within this process, even if the wall clock steps backwards.

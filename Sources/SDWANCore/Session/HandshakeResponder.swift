@@ -109,8 +109,8 @@ public final class HandshakeResponder {
         guard let message = try? noise.writeMessage(payload: [], using: &random) else {
             preconditionFailure("writing the IKpsk2 response cannot fail after a valid initiation")
         }
-        var localIndex = UInt32.random(in: .min ... .max, using: &random)
-        while isIndexInUse(localIndex) { localIndex = UInt32.random(in: .min ... .max, using: &random) }
+        var localIndex = UInt32(truncatingIfNeeded: random.next())
+        while isIndexInUse(localIndex) { localIndex = UInt32(truncatingIfNeeded: random.next()) }
         var bytes: [UInt8] = [MessageType.handshakeResponse.rawValue, WireFormat.version, linkID, 0]
         withUnsafeBytes(of: localIndex.bigEndian) { bytes += $0 }
         withUnsafeBytes(of: remoteIndex.bigEndian) { bytes += $0 }
