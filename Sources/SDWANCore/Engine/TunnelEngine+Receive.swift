@@ -212,7 +212,9 @@ extension TunnelEngine {
             c.tier = Int(link.tier)
             c.cost = Int(link.cost)
             c.metered = link.metered
-            c.mtu = Int(link.mtu)
+            // An MTU outside what IP allows a link (IPv4 minimum reassembly 576, jumbo 9216) is the
+            // peer's mistake; clamp it rather than let the inner MTU go negative.
+            c.mtu = min(max(Int(link.mtu), 576), 9_216)
             c.shapedUpBitsPerSecond = Int64(link.downKbps) * 1_000
             c.shapedDownBitsPerSecond = Int64(link.upKbps) * 1_000
             links[i].configuration = c

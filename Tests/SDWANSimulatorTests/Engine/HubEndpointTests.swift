@@ -114,3 +114,21 @@ import Testing
         #expect(engine.choice(forClass: 0).links == [2])
     }
 }
+
+@Suite struct AnnouncementBoundsTests {
+    /// An authenticated edge announcing a nonsense MTU (0 or 65 535) cannot drive the hub's inner
+    /// MTU out of range: the MTU is clamped to 576…9216 and traffic still flows.
+    @Test func absurdAnnouncedMTUIsClamped() throws {
+        var links = TunnelEngineTests.twoLinks()
+        links[0].config.mtu = 0
+        links[1].config.mtu = 65_535
+        let fixture = NetworkFixture(seed: 70, links: links)
+        let network = fixture.network
+        network.start()
+        network.run(until: .zero + .seconds(2))
+        let engine = try #require(network.hub.engine(forBranch: "branch0"))
+        #expect(engine.linkConfiguration(0)?.mtu == 576)
+        #expect(engine.linkConfiguration(1)?.mtu == 9_216)
+        #expect(engine.innerMTU > 0)
+    }
+}
