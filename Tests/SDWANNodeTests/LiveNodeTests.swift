@@ -140,7 +140,9 @@ struct LiveNodeTests {
             let transactional = try #require(edgeStatus.tunnels[0].classes.first { $0.name == "transactional" })
             #expect(transactional.sent == 200)
             #expect(transactional.delivered == 200)
-            #expect(transactional.duplicates == 200)
+            // Both copies arrive unless the machine is so loaded that a monitor timer ran late and
+            // took a link out for a moment; the invariant is one delivery each, counted above.
+            #expect(transactional.duplicates <= 200 && transactional.duplicates >= 100)
             #expect(edgeStatus.tunnels[0].links.map(\.state) == ["up", "up", "up"])
             let hubStatus = try await rig.hub.status().get()
             #expect(hubStatus.forwardFlows == 1)

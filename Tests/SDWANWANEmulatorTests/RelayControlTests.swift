@@ -81,7 +81,9 @@ import Testing
             let before = try await h.arrivalsAtHub()
             let firstPort = try #require(before.first?.source.port)
             #expect(before.allSatisfy { $0.source.port == firstPort })
-            #expect(try await h.arrivalsAtEdge().count == 50)
+            // The hub's echo may still be on its way when the relay looks idle (settle only sees
+            // what the relay has been given): wait for the replies themselves, bounded.
+            #expect(try await h.waitForEdgeArrivals(50))
 
             let control = try #require(try await h.emulator.controlEndpoint)
             let reply = try ControlClient.send("l0 rebind", to: control)
@@ -93,6 +95,7 @@ import Testing
             let newPort = try #require(try await h.emulator.hubFacingEndpoint(link: 0)?.port)
             #expect(newPort != firstPort)
             #expect(after.count == 50 && after.allSatisfy { $0.source.port == newPort })
+            #expect(try await h.waitForEdgeArrivals(100))
             #expect(try await h.arrivalsAtEdge().filter { $0.seq >= 1_000 }.count == 50)
             let stats = try await h.emulator.stats()
             #expect(stats.links[0].rebinds == 1)

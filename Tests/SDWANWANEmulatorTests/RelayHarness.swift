@@ -219,6 +219,16 @@ final class RelayHarness: @unchecked Sendable {
 
     /// Waits until nothing is in flight in the relay and the receivers have seen everything it
     /// sent, or `limit` passes (bounded: a broken relay fails the test instead of hanging it).
+    /// Waits (at most `limit`) until `count` datagrams reached the edge side; whether they did.
+    func waitForEdgeArrivals(_ count: Int, limit: TimeSpan = .seconds(5)) async throws -> Bool {
+        let deadline = Clocks.monotonic() + limit
+        while Clocks.monotonic() < deadline {
+            if try await arrivalsAtEdge().count >= count { return true }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return try await arrivalsAtEdge().count >= count
+    }
+
     func settle(limit: TimeSpan = .seconds(3)) async throws {
         let deadline = Clocks.monotonic() + limit
         while Clocks.monotonic() < deadline {
