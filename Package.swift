@@ -112,7 +112,8 @@ let package = Package(
                 "SDWANCore",
                 "SDWANLinkModel",
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "SDWANConfigTests",
