@@ -187,6 +187,9 @@ struct LiveHubTests {
             #expect(afterReplay == "\(original)")
             #expect(replayer.received == 0)
             #expect(downAfter > downBefore)
+            // /status reports the same count (`hub_openFailed`, /metrics `sdwan_hub_drops_total`).
+            let reported = try await rig.hub.status().get().nodeDrops["hub_openFailed"]
+            #expect(reported == (try await rig.openFailed()))
 
             // A real rebinding mid-transfer: the emulator's hub-facing socket moves to a new port.
             let count = 600
