@@ -6,9 +6,10 @@ import Testing
 /// The timeline's degrade and rebind on a live relay, and the `wanem:` block of a scenario file.
 @Suite(.serialized) struct RelayTimelineTests {
     @Test func degradeAppliesForItsDurationThenTheTopologyValuesReturn() async throws {
-        // 5 ms base delay; from 300 ms to 700 ms the delay is 60 ms.
+        // 5 ms base delay; from 800 ms to 1200 ms the delay is 60 ms. The degrade starts late enough
+        // that a sender slowed by a loaded machine still has packets before it.
         let timeline = try Timeline.parse(
-            "- { at: 300ms, link: l0, action: degrade, duration: 400ms, delay: 60ms }",
+            "- { at: 800ms, link: l0, action: degrade, duration: 400ms, delay: 60ms }",
             file: "t.yaml"
         )
         let (arrivals, origin) = try await RelayHarness.with(
@@ -19,20 +20,20 @@ import Testing
                 """,
             timeline: timeline
         ) { h in
-            try await h.send(link: 0, count: 1_000, rate: 1_000)
+            try await h.send(link: 0, count: 2_000, rate: 1_000)
             try await h.settle()
             return (try await h.arrivalsAtHub(), h.emulator.origin)
         }
-        #expect(arrivals.count == 1_000)
+        #expect(arrivals.count == 2_000)
         // Away from the edges by the 25 ms timing allowance of RelayModelStatisticsTests, a packet's
         // delay is the base in force plus e ∈ [0, 25 ms).
         func delays(_ from: Int64, _ to: Int64) -> [Double] {
             arrivals.filter { $0.sent > origin + .milliseconds(from) && $0.sent < origin + .milliseconds(to) }
                 .map { ($0.received - $0.sent).milliseconds }
         }
-        let before = delays(0, 275)
-        let during = delays(325, 675)
-        let after = delays(725 + 60, 1_000)
+        let before = delays(0, 775)
+        let during = delays(825, 1_175)
+        let after = delays(1_225 + 60, 2_000)
         #expect(!before.isEmpty && !during.isEmpty && !after.isEmpty)
         #expect(before.allSatisfy { $0 >= 5 && $0 < 30 })
         #expect(during.allSatisfy { $0 >= 60 && $0 < 85 })
