@@ -31,9 +31,6 @@ public final class EdgeNode: @unchecked Sendable {
     var histograms: LinkHistograms
     var stopped = false
 
-    /// Writes waiting in a link socket beyond this many bytes are dropped (bounded queues).
-    static let writeBufferHighWater = 1 << 20
-
     init(configuration: EdgeConfig, session: EdgeSession, eventLoop: EventLoop, logger: Logger) {
         self.configuration = configuration
         self.eventLoop = eventLoop
