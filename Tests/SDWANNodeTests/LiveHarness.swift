@@ -164,26 +164,14 @@ enum LiveConfigs {
         target: UDPEndpoint,
         className: String = "default"
     ) -> String {
-        var text = """
-            role: edge
-            name: store\(index)
-            identity: { private_key_file: "\(keys.edgeKeyPaths[index])" }
-            hub: { name: hub1, public_key: \(keys.hubPublic), psk_file: "\(keys.pskPath)" }
-            links:
-
-            """
-        for link in links {
-            text += "  - { name: \(link.name), local: \"\(link.local)\", hub_endpoint: \"\(link.hub)\" }\n"
-        }
-        text += """
-            ingress:
-              address: \(innerAddress)
-              udp_forwards:
-                - { name: echo, listen: "127.0.0.1:0", target: "\(target)", class: \(className) }
-            status: { listen: "127.0.0.1:0" }
-
-            """
-        return text
+        edge(
+            keys: keys,
+            index: index,
+            links: links.map { ($0.name, $0.local, $0.hub, "") },
+            innerAddress: innerAddress,
+            target: target,
+            className: className
+        )
     }
 }
 

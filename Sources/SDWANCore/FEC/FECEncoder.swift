@@ -3,7 +3,7 @@ import NIOCore
 /// Builds XOR parity groups over the protected DATA frames of one class (docs/fec.md).
 ///
 /// Shape (quinn-proto style): `protect(_:now:)` for each DATA frame the engine protects — it
-/// returns the FEC sequence number the engine writes into that frame's `FECMemberTag` —,
+/// returns the FEC sequence number the engine writes into that DATA frame (wire-format.md §5.4) —,
 /// `handleTimeout(now:)` when `nextDeadline()` passes, and `pollParity(into:)` until it returns
 /// `nil` after either. Parity frames come out in the order their groups closed.
 ///
@@ -125,7 +125,7 @@ public struct FECEncoder: Sendable {
     }
 
     /// Adds a member (the bytes the receiver delivers) and returns its FEC sequence number, which
-    /// the engine writes into the frame's `FECMemberTag`. A group that fills closes at once.
+    /// the engine writes into the DATA frame's FEC sequence field. A group that fills closes at once.
     @discardableResult
     public mutating func protect(_ member: ByteBuffer, now: Instant) -> UInt32 {
         member.withUnsafeReadableBytes { protect($0, now: now) }
