@@ -216,9 +216,9 @@ public final class ScenarioRun {
             if entry.direction == .up {
                 choice = network.edges[entry.branch].choice(forClass: entry.classIndex).links
             } else {
+                // `choice(forClass:)` reports link ids (= link indices of the branch).
                 guard let engine = network.hub.engine(forBranch: branchNames[entry.branch]) else { continue }
-                let ids = engine.linkIDs
-                choice = engine.choice(forClass: entry.classIndex).links.map { $0 < ids.count ? Int(ids[$0]) : -1 }
+                choice = engine.choice(forClass: entry.classIndex).links
             }
             if let last = entry.lastChoice, last != choice { entry.pathChanges &+= 1 }
             entry.lastChoice = choice
@@ -236,12 +236,7 @@ public final class ScenarioRun {
         let classCount = scenario.classes.classes.count
         for c in 0..<classCount where edge.choice(forClass: c).links.contains(l) { return true }
         if let hubEngine = network.hub.engine(forBranch: branchNames[b]) {
-            let ids = hubEngine.linkIDs
-            for c in 0..<classCount {
-                if hubEngine.choice(forClass: c).links.contains(where: { $0 < ids.count && Int(ids[$0]) == l }) {
-                    return true
-                }
-            }
+            for c in 0..<classCount where hubEngine.choice(forClass: c).links.contains(l) { return true }
         }
         return false
     }
