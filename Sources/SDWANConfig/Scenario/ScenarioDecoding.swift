@@ -4,7 +4,7 @@ import SDWANCore
 extension Scenario {
     static let fields = [
         "name", "description", "topology", "seed", "duration", "drain", "traffic", "classes", "monitor", "shaping",
-        "timeline", "expectations",
+        "timeline", "expectations", "sweep",
     ]
 
     /// Reads a scenario and the topology it names (relative to the scenario's directory).
@@ -20,7 +20,8 @@ extension Scenario {
         }
     }
 
-    /// Decodes a scenario document; `loadTopology` reads the file its `topology:` names.
+    /// Decodes a scenario document; `loadTopology` reads the file its `topology:` names. A `sweep:`
+    /// block is allowed and ignored here: only `ScenarioSweep.load(path:)` (`--sweep`) reads it.
     public static func decode(
         _ root: ConfigValue,
         loadTopology: (ConfigValue, String) throws(ConfigError) -> Topology

@@ -31,18 +31,22 @@ public final class ScenarioRun {
     let classifier: Classifier
     /// Branch names in topology order (looked up on every engine event; the topology is large).
     let branchNames: [String]
+    /// Time series for `--report` (`Report/SeriesSampler.swift`); `nil`: not sampled.
+    var sampler: SeriesSampler?
 
     enum ActionTag: Int {
         case flow = 0
         case timeline = 1
         case hubRestart = 2
+        case sample = 3
     }
 
     static let keyStream: UInt64 = 0x4B45_5953
     static let hubStream: UInt64 = 0x4855_4221
 
-    /// Builds the network for `scenario`; `seed` and `duration` override the file's.
-    public init(_ scenario: Scenario, seed: UInt64? = nil, duration: TimeSpan? = nil) {
+    /// Builds the network for `scenario`; `seed` and `duration` override the file's; `seriesInterval`
+    /// samples time series for a report every that much virtual time.
+    public init(_ scenario: Scenario, seed: UInt64? = nil, duration: TimeSpan? = nil, seriesInterval: TimeSpan? = nil) {
         self.scenario = scenario
         self.seed = seed ?? scenario.seed
         self.duration = duration ?? scenario.duration
@@ -59,6 +63,7 @@ public final class ScenarioRun {
         retiredHubCounters = scenario.topology.branches.map { _ in
             scenario.classes.classes.map { _ in ClassCounters() }
         }
+        if let seriesInterval { startSampling(every: seriesInterval) }
     }
 
     /// The edges' link configurations for branch `b`: ids 0, 1, … in topology order.
@@ -154,6 +159,7 @@ public final class ScenarioRun {
             case .flow: self.tick(flows[id >> 2], now: now)
             case .timeline: self.apply(steps[id >> 2], now: now)
             case .hubRestart: self.restartHub(now: now)
+            case .sample: self.takeSample(id >> 2, now: now)
             case nil: break
             }
         }
@@ -187,6 +193,7 @@ public final class ScenarioRun {
         let entry = entries[flow.entry]
         entry.delays.record(now - marker.sentAt)
         entry.deliveredBytes &+= UInt64(flow.size)
+        sampler?.delivered(entry: flow.entry, sentAt: marker.sentAt, delay: now - marker.sentAt)
         switch flow.source {
         case .transactionRequests(_, _, let responses) where marker.aux == 1:
             respond(flows[responses], now: now)

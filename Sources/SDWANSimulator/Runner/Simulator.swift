@@ -6,15 +6,17 @@ import SDWANConfig
 public enum Simulator {
     /// Runs `scenario` (with `seed`/`duration` overriding the file's) and returns its summary.
     /// `nullCipher` replaces ChaCha20-Poly1305 by the simulation-only null cipher (same sizes,
-    /// same delivery results; `SimulationCipher`).
+    /// same delivery results; `SimulationCipher`). `seriesInterval` adds the `series` section
+    /// sampled that often (for reports).
     public static func run(
         _ scenario: Scenario,
         seed: UInt64? = nil,
         duration: TimeSpan? = nil,
-        nullCipher: Bool = true
+        nullCipher: Bool = true,
+        seriesInterval: TimeSpan? = nil
     ) -> SimulationSummary {
         let body = { () -> SimulationSummary in
-            let run = ScenarioRun(scenario, seed: seed, duration: duration)
+            let run = ScenarioRun(scenario, seed: seed, duration: duration, seriesInterval: seriesInterval)
             let wall = run.run()
             return run.summary(wallSeconds: wall, nullCipher: nullCipher)
         }

@@ -18,6 +18,8 @@ public struct SimulationSummary: Codable, Sendable {
     public var expectations: [ExpectationResult]
     /// Every expectation held.
     public var passed: Bool
+    /// Time series, only when asked for (`--report`; docs/simulator.md, "Time series").
+    public var series: SeriesSummary?
 }
 
 /// One branch link (`links[]`).

@@ -22,7 +22,8 @@ extension ScenarioRun {
             links: links,
             classes: classes,
             expectations: results,
-            passed: results.allSatisfy(\.passed)
+            passed: results.allSatisfy(\.passed),
+            series: seriesSummary()
         )
     }
 
