@@ -23,10 +23,12 @@ struct ChartAxis {
             hi = (hi / step).rounded(.up) * step
         }
         var ticks: [Double] = []
-        var t = (lo / step).rounded(.up) * step
-        while t <= hi + step * 1e-9 {
+        let first = (lo / step - 1e-9).rounded(.up)
+        var i = 0.0
+        while (first + i) * step <= hi + step * 1e-9 {
+            let t = (first + i) * step
             ticks.append(abs(t) < step * 1e-9 ? 0 : t)
-            t += step
+            i += 1
         }
         return ChartAxis(low: lo, high: hi, log: false, ticks: ticks)
     }

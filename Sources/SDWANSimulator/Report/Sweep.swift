@@ -27,6 +27,8 @@ public struct SweepPoint: Codable, Sendable {
     public var rawLoss: Double?
     /// The swept links' model drops ÷ datagrams offered (truth, probes and parity included).
     public var measuredRawLossRatio: Double?
+    /// Datagrams offered to the swept links (both directions), the N behind it.
+    public var sweptLinksOffered: UInt64
     public var sent: UInt64
     public var delivered: UInt64
     public var residualLossRatio: Double
@@ -100,6 +102,7 @@ public enum Sweep {
             policy: policy.name,
             rawLoss: loss,
             measuredRawLossRatio: offered == 0 ? nil : Double(dropped) / Double(offered),
+            sweptLinksOffered: offered,
             sent: sent,
             delivered: delivered,
             residualLossRatio: sent == 0 ? 0 : 1 - Double(delivered) / Double(sent),
