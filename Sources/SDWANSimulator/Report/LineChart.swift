@@ -63,9 +63,20 @@ public struct ChartSeries: Sendable {
     public var dashed: Bool
     /// Draw a dot at every point (sparse data such as a sweep).
     public var markers: Bool
+    /// Stroke width in pixels; series that may coincide are drawn widest first so each shows.
+    public var width: Double
 
-    public init(name: String, x: [Double], y: [Double?], color: Int, dashed: Bool = false, markers: Bool = false) {
+    public init(
+        name: String,
+        x: [Double],
+        y: [Double?],
+        color: Int,
+        dashed: Bool = false,
+        markers: Bool = false,
+        width: Double = 1.6
+    ) {
         precondition(x.count == y.count, "one x per y")
+        self.width = width
         self.name = name
         self.x = x
         self.y = y

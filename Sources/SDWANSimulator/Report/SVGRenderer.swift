@@ -117,7 +117,7 @@ public enum SVGRenderer {
         for s in chart.series {
             let stroke = color(s.color)
             out += "<g class=\"series\" data-name=\"\(escape(s.name))\" stroke=\"\(stroke)\" fill=\"none\" "
-            out += "stroke-width=\"1.6\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "")>"
+            out += "stroke-width=\"\(n(s.width))\"\(s.dashed ? " stroke-dasharray=\"6 4\"" : "")>"
             var segment: [(Double, Double)] = []
             func flush() {
                 if segment.count == 1 {
@@ -137,7 +137,8 @@ public enum SVGRenderer {
                 }
                 segment.append((px(x), py(yAxis.clamped(y))))
                 if s.markers {
-                    out += "<circle class=\"marker\" cx=\"\(n(px(x)))\" cy=\"\(n(py(yAxis.clamped(y))))\" r=\"2.5\" "
+                    out += "<circle class=\"marker\" cx=\"\(n(px(x)))\" cy=\"\(n(py(yAxis.clamped(y))))\" "
+                    out += "r=\"\(n(1.5 + s.width / 2))\" "
                     out += "fill=\"\(stroke)\" stroke=\"none\"/>"
                 }
             }

@@ -15,6 +15,9 @@ public enum SweepReport {
                 s.meanBurst.map { "Gilbert–Elliott with mean burst \(RunReport.f($0, 1))" } ?? "independent (Bernoulli)"
         }
         md += ".\n\n" + table(s, markdown: true)
+        md += "\nResidual and delivered pool both directions of every branch; p99 is the worst entry's one-way "
+        md += "delay (it includes packets held until the first handshake completes); R and MOS are the worst "
+        md += "entry's (G.107, voice only); overhead is wire bytes ÷ payload bytes.\n"
         if !charts.isEmpty {
             md += "\nTheory (dashed, REFERENCE.md): none p; duplicate on two links p²; XOR FEC k + 1 "
             md += "p·[1 − (1 − p)^k]. A measured point with no loss at all sits on the bottom edge of the log axis.\n\n"
@@ -52,7 +55,12 @@ public enum SweepReport {
                     )
                 )
             }
-            overhead.append(ChartSeries(name: policy, x: x, y: points.map(\.overheadRatio), color: i, markers: true))
+            // Policies with the same overhead (k = 4 with and without interleaving) coincide: earlier
+            // ones are drawn wider so every line shows.
+            let width = 1.6 + 1.8 * Double(min(s.policies.count - 1 - i, 5))
+            overhead.append(
+                ChartSeries(name: policy, x: x, y: points.map(\.overheadRatio), color: i, markers: true, width: width)
+            )
         }
         return [
             .init(
@@ -83,7 +91,8 @@ public enum SweepReport {
     /// One row per grid point (Markdown, or aligned text for the terminal).
     public static func table(_ s: SweepSummary, markdown: Bool = false) -> String {
         let header = [
-            "policy", "raw loss", "sent", "residual", "theory ± 3 SE", "FEC rec.", "overhead", "p99 ms", "R", "MOS",
+            "policy", "raw loss", "sent", "delivered", "residual", "theory ± 3 SE", "FEC rec.", "overhead", "p99 ms",
+            "R", "MOS",
         ]
         var rows: [[String]] = []
         for p in s.points {
@@ -93,6 +102,7 @@ public enum SweepReport {
             }
             rows.append([
                 p.policy, p.rawLoss.map { RunReport.pct($0) } ?? "as in scenario", "\(p.sent)",
+                p.sent == 0 ? "-" : String(format: "%.2f %%", 100 * Double(p.delivered) / Double(p.sent)),
                 RunReport.pct(p.residualLossRatio), theory, "\(p.recoveredByFEC)", RunReport.f(p.overheadRatio, 3),
                 RunReport.f(p.delayP99Ms, 1), RunReport.f(p.rFactor, 1), RunReport.f(p.mos, 2),
             ])
