@@ -221,6 +221,17 @@ extension TunnelEngine {
             links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: c.shapedUpBitsPerSecond)
             if link.metered { links[i].monitor.setStandby(true, now: now) }
         }
+        // A link the edge no longer announces was removed by its reload: its traffic moves now,
+        // not after the monitor's silence window.
+        let announcedIDs = Set(announced.map(\.linkID))
+        let kept = links.map(\.configuration.id).filter { announcedIDs.contains($0) }
+        if kept.count != links.count {
+            let farFuture = now + .seconds(3_600)
+            for i in links.indices where !announcedIDs.contains(links[i].configuration.id) {
+                while links[i].shaper.dequeue(now: farFuture) != nil { count(.linkRemoved) }
+            }
+            renumberLinks(order: kept)
+        }
         selectionDirty = true
         updateInnerMTU()
         events.append(.linksAnnounced(announced))

@@ -24,7 +24,8 @@ public enum TunnelKeys {
 /// `pollEvent()` until `nil`, then arm the timer at `nextDeadline()`. Every input ends by moving
 /// whatever the shapers allow into the transmit queue, so the drain needs no extra call.
 public final class TunnelEngine {
-    public let configuration: EngineConfiguration
+    /// The configuration running now (`apply(_:now:)` replaces it).
+    public internal(set) var configuration: EngineConfiguration
     public private(set) var keys: TunnelKeys
     @exclusivity(unchecked) var links: [EngineLink] = []
     /// Link id → index in `links`, or -1.
