@@ -146,7 +146,8 @@ extension EdgeNode {
         lines += change.linksAdded.map { "link \(name($0, new.links)) added" }
         lines += change.linksRemoved.map { "link \(name($0, old.links)) removed" }
         lines += change.linksChanged.map { id in
-            "link \(name(id, new.links)) changed" + (change.linksRemeasured.contains(id) ? " (measuring again)" : "")
+            "link \(name(id, new.links)) changed"
+                + (change.linksProbeSettingsAtRestart.contains(id) ? " (probe settings take effect at restart)" : "")
         }
         for link in new.links {
             guard let before = old.links.first(where: { $0.id == link.id }),

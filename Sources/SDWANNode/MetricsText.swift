@@ -93,6 +93,8 @@ struct MetricsText {
         for tunnel in status.tunnels {
             let peer = ("peer", tunnel.peer)
             gauge("sdwan_tunnel_established", "1 when the tunnel has keys.", [peer], tunnel.established ? 1 : 0)
+            counter("sdwan_tunnel_handshakes_total", "Handshakes completed (rekeys apart).", [peer], tunnel.handshakes)
+            counter("sdwan_tunnel_rekeys_total", "Rekeys completed.", [peer], tunnel.rekeys)
             for link in tunnel.links {
                 let l = [peer, ("link", link.name)]
                 for state in Self.states {

@@ -21,6 +21,9 @@ public struct TunnelStatus: Codable, Sendable {
     public var peer: String
     public var established: Bool
     public var innerMTU: Int
+    /// Handshakes completed and rekeys at this end since start (a reload moves neither).
+    public var handshakes: UInt64
+    public var rekeys: UInt64
     public var links: [LinkStatusSnapshot]
     public var classes: [ClassStatusSnapshot]
     /// Engine drops by reason (`EngineDropReason`), only the non-zero ones.
@@ -117,6 +120,8 @@ extension TunnelStatus {
             peer: peer,
             established: engine.isEstablished,
             innerMTU: engine.innerMTU,
+            handshakes: engine.handshakesCompleted,
+            rekeys: engine.rekeys,
             links: links,
             classes: classes,
             drops: drops

@@ -7,8 +7,9 @@ public struct EngineConfigurationChange: Hashable, Sendable {
     public var linksRemoved: [UInt8] = []
     /// Links whose settings changed (tier, cost, shaping, MTU, destination, probing).
     public var linksChanged: [UInt8] = []
-    /// Links whose probe settings changed: their measurement restarted from `probing`.
-    public var linksRemeasured: [UInt8] = []
+    /// Links whose probe settings changed: kept until a restart (the rest of the link's change
+    /// applies; see `TunnelEngine.reconfigureLink`).
+    public var linksProbeSettingsAtRestart: [UInt8] = []
     /// Class names.
     public var classesAdded: [String] = []
     public var classesRemoved: [String] = []
@@ -29,8 +30,10 @@ extension TunnelEngine {
     ///
     /// - Links (the edge; matched by id): an added link starts probing on the current keys, a
     ///   removed link's queued packets are dropped (counted `linkRemoved`) and its classes move as
-    ///   after a link failure, a changed link keeps its monitor and counters (a change of its probe
-    ///   settings restarts its measurement). The edge announces the new link table to the hub.
+    ///   after a link failure, a changed link keeps its monitor and counters (probe settings wait
+    ///   for a restart). Another name under an old id (ids default to list positions) is a change
+    ///   of that link: its measurements carry on until the new path's replace them. The edge
+    ///   announces the new link table to the hub.
     ///   On the hub, links come from the branch's announcements and `newConfiguration.links` is
     ///   ignored.
     /// - Classes (matched by index, the class id on the wire): an unchanged class keeps everything
@@ -80,16 +83,19 @@ extension TunnelEngine {
                 continue
             }
             guard links[i].configuration != link else { continue }
-            if reconfigureLink(i, link, now: now) { change.linksRemeasured.append(link.id) }
+            if !reconfigureLink(i, link, now: now) { change.linksProbeSettingsAtRestart.append(link.id) }
             change.linksChanged.append(link.id)
         }
         for id in change.linksRemoved {
-            guard let i = slot(id) else { continue }
-            // The link's socket is going away: what waits in its shaper cannot leave.
-            let farFuture = now + .seconds(3_600)
-            while links[i].shaper.dequeue(now: farFuture) != nil { count(.linkRemoved) }
+            if let i = slot(id) { dropQueue(of: i, now: now) }
         }
         renumberLinks(order: wanted.map(\.id))
+    }
+
+    /// A removed link's socket is going away: what waits in its shaper cannot leave (counted).
+    func dropQueue(of i: Int, now: Instant) {
+        let farFuture = now + .seconds(3_600)
+        while links[i].shaper.dequeue(now: farFuture) != nil { count(.linkRemoved) }
     }
 
     /// Puts `links` in the order of `ids` (dropping the others) and renumbers every index into
@@ -116,26 +122,25 @@ extension TunnelEngine {
         selectionDirty = true
     }
 
-    /// Changes a link's settings in place. Returns whether its monitor was rebuilt (its probe
-    /// settings changed, so its measurement restarts; standby follows `metered` without that).
+    /// Changes a link's settings in place, keeping its monitor (its measurements, and the
+    /// accounting of the peer's per-link counter space, which goes on across a reload). Returns
+    /// `false` when the probe settings changed: a monitor cannot take new ones mid-session (a new
+    /// one would count the counters it never saw as lost), so they wait for a restart; standby
+    /// follows `metered` live.
     func reconfigureLink(_ i: Int, _ link: EngineLinkConfiguration, now: Instant) -> Bool {
         let old = links[i].configuration
+        var monitorBefore = old.monitor
+        monitorBefore.standby = link.monitor.standby
+        let probesKept = monitorBefore == link.monitor
         links[i].configuration = link
+        links[i].configuration.monitor = monitorBefore
         if old.shapedUpBitsPerSecond != link.shapedUpBitsPerSecond {
             links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: link.shapedUpBitsPerSecond)
         }
         if case .edge = keys, old.destination != link.destination { links[i].destination = link.destination }
-        var monitorBefore = old.monitor
-        monitorBefore.standby = link.monitor.standby
         selectionDirty = true
-        guard monitorBefore == link.monitor else {
-            links[i].monitor = PathMonitor(configuration: link.monitor, now: now)
-            // The new monitor starts at `probing`; its first event reports the way back up.
-            links[i].status = .probing
-            return true
-        }
         if old.monitor.standby != link.monitor.standby { links[i].monitor.setStandby(link.monitor.standby, now: now) }
-        return false
+        return probesKept
     }
 
     // MARK: Classes

@@ -226,9 +226,8 @@ extension TunnelEngine {
         let announcedIDs = Set(announced.map(\.linkID))
         let kept = links.map(\.configuration.id).filter { announcedIDs.contains($0) }
         if kept.count != links.count {
-            let farFuture = now + .seconds(3_600)
             for i in links.indices where !announcedIDs.contains(links[i].configuration.id) {
-                while links[i].shaper.dequeue(now: farFuture) != nil { count(.linkRemoved) }
+                dropQueue(of: i, now: now)
             }
             renumberLinks(order: kept)
         }

@@ -49,6 +49,10 @@ public final class TunnelEngine {
     var allLinksSilentReported = false
     /// Links the peer announced (the hub's view of an edge).
     public internal(set) var peerLinks: [LinkAnnouncement] = []
+    /// Handshakes completed (the first and every one after a lost session) and rekeys, at this
+    /// end: a reload must move neither.
+    public internal(set) var handshakesCompleted: UInt64 = 0
+    public internal(set) var rekeys: UInt64 = 0
     /// ICMP "too big" replies sent for oversize inner packets.
     public internal(set) var icmpRepliesSent: UInt64 = 0
     /// Drops by reason (docs/path-selection.md, "Counters").
@@ -271,6 +275,11 @@ public final class TunnelEngine {
 
     func handleSessionEvent(_ event: SessionEvent, now: Instant) {
         events.append(.session(event))
+        switch event {
+        case .handshakeCompleted: handshakesCompleted &+= 1
+        case .rekeyed: rekeys &+= 1
+        case .keysExpired, .sessionRetired: break
+        }
         switch event {
         case .handshakeCompleted, .rekeyed:
             // `allLinksSilentReported` stays set until a link is alive again: resetting it here

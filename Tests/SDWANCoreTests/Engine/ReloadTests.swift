@@ -191,3 +191,28 @@ import Testing
         #expect(pair.hub.updateBranch(other, presharedKey: PresharedKey.none(), now: pair.now) == nil)
     }
 }
+
+extension ReloadTests {
+    @Test func changedLinkKeepsItsMeasurementAndProbeSettingsWaitForARestart() {
+        let a = ReloadPair.link(1, "a")
+        let b = ReloadPair.link(2, "b", tier: 2)
+        let pair = ReloadPair(seed: 15, edgeConfigurations: [Self.configuration(links: [a, b])])
+        pair.run(until: Self.at(2_000))
+        let edge = pair.edges[0]
+        let srtt = edge.linkQuality(1)?.smoothedRTT
+        var slower = ReloadPair.link(1, "a", tier: 3)
+        slower.monitor.probes.interval = .milliseconds(500)
+        let change = edge.apply(Self.configuration(links: [slower, b]), now: pair.now)
+        #expect(change.linksChanged == [1] && change.linksProbeSettingsAtRestart == [1])
+        #expect(change.linksAdded.isEmpty && change.linksRemoved.isEmpty)
+        #expect(edge.linkStatus(1) == .up && edge.linkQuality(1)?.smoothedRTT == srtt)
+        #expect(edge.linkConfiguration(1)?.tier == 3)
+        #expect(edge.linkConfiguration(1)?.monitor == a.monitor)
+        // Tier 3 now: the default class leaves `a` for `b` (tier 2) at once.
+        #expect(edge.choice(forClass: 1).links == [2])
+        pair.drainEdge(0)
+        pair.run(until: Self.at(4_000))
+        #expect(edge.linkStatus(1) == .up && edge.linkStatus(2) == .up)
+        #expect(pair.handshakes(edge: 0) == 1)
+    }
+}
