@@ -72,10 +72,14 @@ extension TunnelEngine {
             selectionDirty = true
         }
         var reader = FrameReader(buffer)
+        var current = i
         while case .success(let frame)? = reader.next() {
-            handleFrame(frame, link: i, now: now)
+            handleFrame(frame, link: current, now: now)
+            // A link announcement may have removed links and renumbered the rest.
+            guard let again = slot(opened.linkID) else { break }
+            current = again
         }
-        drainMonitorEvents(i)
+        if let again = slot(opened.linkID) { drainMonitorEvents(again) }
         reselect(now: now)
     }
 
