@@ -7,8 +7,8 @@ import SDWANIO
 import SDWANNode
 import Testing
 
-/// `HubNode.apply` and `EdgeNode.apply` in process: branches and listen addresses added and removed under running
-/// tunnels, and a reload that cannot be applied refused whole.
+/// `HubNode.apply` and `EdgeNode.apply` in process: branches and listen addresses added and
+/// removed under running tunnels, and a reload that cannot be applied refused whole.
 @Suite(.serialized)
 struct LiveNodeReloadTests {
     static func hubYAML(keys: TestKeys, branches: [Int], listen: [String], target: UDPEndpoint) -> String {
