@@ -138,6 +138,12 @@ struct MetricsText {
                 counter("sdwan_class_fec_recovered_total", "Packets rebuilt from FEC parity.", c, cls.recovered)
                 counter("sdwan_class_duplicates_total", "Copies dropped by dedupe.", c, cls.duplicates)
                 counter("sdwan_class_held_total", "Packets that waited for a link.", c, cls.held)
+                counter(
+                    "sdwan_class_late_total",
+                    "Packets that arrived after their reorder gap was skipped.",
+                    c,
+                    cls.late
+                )
                 counter("sdwan_class_hold_dropped_total", "Packets dropped from the hold queue.", c, cls.holdDropped)
                 counter(
                     "sdwan_class_wire_packets_total",

@@ -61,6 +61,8 @@ public struct ClassStatusSnapshot: Codable, Sendable {
     public var duplicates: UInt64
     public var held: UInt64
     public var holdDropped: UInt64
+    /// Packets of a striped class that arrived after the reorder stage had skipped their gap.
+    public var late: UInt64
     public var wirePackets: UInt64
     public var wireBytes: UInt64
 }
@@ -107,6 +109,7 @@ extension TunnelStatus {
                     duplicates: c.duplicatesDropped,
                     held: c.held,
                     holdDropped: c.holdDropped,
+                    late: engine.reorderCounters(forClass: i)?.late ?? 0,
                     wirePackets: c.wirePackets,
                     wireBytes: c.wireBytes
                 )

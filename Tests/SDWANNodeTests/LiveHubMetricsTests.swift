@@ -18,8 +18,21 @@ struct LiveHubMetricsTests {
             try await Task.sleep(nanoseconds: 2_200_000_000)
             let server = try await StatusServer.start(for: rig.hub, at: UDPEndpoint("127.0.0.1:0")!).get()
             let text = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.value
+            // Counters rise between two scrapes with traffic in between: 50 more echoes.
+            try await rig.client.send(to: rig.forwardPort, count: 50, rate: 500, firstSeq: 50)
+            _ = await eventually(3) { rig.client.received.count >= 100 }
+            let later = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }
+                .value
             try? await server.close().get()
             let metrics = PrometheusText.parse(text)
+            let laterMetrics = PrometheusText.parse(later)
+            let replies = ["peer": "store0", "class": "default"]
+            let sentBefore = try #require(metrics.value("sdwan_class_sent_total", replies))
+            let sentAfter = try #require(laterMetrics.value("sdwan_class_sent_total", replies))
+            #expect(sentBefore == 50 && sentAfter == 100)
+            let receivedBefore = try #require(metrics.value("sdwan_datagrams_received_total", [:]))
+            let receivedAfter = try #require(laterMetrics.value("sdwan_datagrams_received_total", [:]))
+            #expect(receivedAfter >= receivedBefore + 50)
             let hubStatus = try await rig.hub.status().get()
             let tunnel = try #require(hubStatus.tunnels.first { $0.peer == "store0" })
             #expect(tunnel.links.map(\.name).sorted() == ["dsl", "fiber", "lte"])

@@ -136,3 +136,25 @@ final class SteadySender: Sendable {
         _ = await task.withLockedValue { $0 }?.result
     }
 }
+
+/// Runs `sdwan <arguments>` to completion (at most `seconds`, then killed): its exit status and
+/// its stdout and stderr together.
+func runSDWAN(_ arguments: [String], seconds: Double = 20) async throws -> (status: Int32?, output: String) {
+    guard let binary = NodeProcess.binary else {
+        throw LiveNodeTests.TestFailure("the sdwan binary is not built beside the tests")
+    }
+    let process = Process()
+    process.executableURL = binary
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    try process.run()
+    let output = Task.detached { String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+    let ended = await eventually(seconds) { !process.isRunning }
+    if !ended {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+    return (ended ? process.terminationStatus : nil, await output.value)
+}

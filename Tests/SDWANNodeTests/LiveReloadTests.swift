@@ -153,6 +153,15 @@ struct LiveReloadTests {
             #expect(edgeTunnel.handshakes == 1 && edgeTunnel.rekeys == 0)
             #expect(hubTunnel.handshakes == 1 && hubTunnel.rekeys == 0)
             #expect(hubTunnel.links.map(\.name).sorted() == ["fiber", "lte"])
+            // `sdwan status` (the CLI) agrees with /status.
+            let json = try await runSDWAN(["status", "--address", "127.0.0.1:\(edgeStatus)", "--json"])
+            let decoded = try JSONDecoder().decode(NodeStatus.self, from: Data(json.output.utf8))
+            #expect(json.status == 0 && decoded.name == "store0")
+            #expect(decoded.tunnels.first?.links.map(\.name) == edgeTunnel.links.map(\.name))
+            #expect(decoded.tunnels.first?.handshakes == 1)
+            let table = try await runSDWAN(["status", "--address", "127.0.0.1:\(edgeStatus)"])
+            #expect(table.status == 0 && table.output.contains("tunnel to hub1: established"), "\(table.output)")
+            #expect(table.output.contains("fiber (1)") && table.output.contains("lte (3)"), "\(table.output)")
 
             // Reload 2: fiber, which carries the default class, is removed: its traffic moves to lte.
             try Self.write(edgeConfig([lte]), to: edgePath)
@@ -207,6 +216,43 @@ struct LiveReloadTests {
             #expect(edgeExit?.reason == .exit && edgeExit?.status == 0, "edge log:\n\(edge.log)")
             #expect(hubExit?.reason == .exit && hubExit?.status == 0, "hub log:\n\(hub.log)")
             #expect(edge.log.contains("stopped") && hub.log.contains("stopped"))
+        }
+    }
+
+    @Test func badConfigIsNamedByCheckAndStartsNothing() async throws {
+        try await LiveResources.run { resources, _ in
+            let keys = try resources.keys(edges: 1)
+            let path = keys.directory + "/edge.yaml"
+            let status = freePort(udp: false)
+            // Two links with one name: file, line, field and what would be valid.
+            try Self.write(
+                Self.edgeYAML(
+                    keys: keys,
+                    links: [
+                        Link(id: 1, name: "fiber", local: "127.0.0.1:0", hub: "127.0.0.1:9", tier: 1),
+                        Link(id: 2, name: "fiber", local: "127.0.0.2:0", hub: "127.0.0.1:9", tier: 1),
+                    ],
+                    forward: freePort(udp: true),
+                    target: UDPEndpoint("127.0.0.1:9")!,
+                    status: status
+                ),
+                to: path
+            )
+            let check = try await runSDWAN(["check", path])
+            #expect(check.status == 1)
+            #expect(
+                check.output.contains("edge.yaml:") && check.output.contains("links[1]")
+                    && check.output.contains("used twice") && check.output.contains("expected"),
+                "\(check.output)"
+            )
+            let start = try await runSDWAN(["edge", "--config", path])
+            #expect(start.status == 1, "\(start.output)")
+            #expect(start.output.contains("used twice"))
+            // Nothing was started: the status address is not served.
+            let answered = try? await Task.detached {
+                try StatusClient.get("/status", from: UDPEndpoint("127.0.0.1:\(status)")!, timeout: 1)
+            }.value
+            #expect(answered == nil)
         }
     }
 }
