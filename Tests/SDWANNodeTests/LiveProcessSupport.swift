@@ -8,10 +8,12 @@ import SDWANNode
 
 /// `sdwan edge` / `sdwan hub` as real processes: the binary SwiftPM built beside this test
 /// bundle, its stderr in a log file, stopped by PID (SIGKILL at cleanup if still running).
+///
+/// Every address in their configs is port 0 and read back from the log: a port picked free
+/// beforehand could be handed to another test's socket in between (suites run in parallel).
 final class NodeProcess: @unchecked Sendable {
     let process: Process
     let logPath: String
-    let statusAddress: UDPEndpoint
 
     /// The `sdwan` executable next to the test binary (`swift build` builds both).
     static var binary: URL? {
@@ -22,17 +24,15 @@ final class NodeProcess: @unchecked Sendable {
         return FileManager.default.isExecutableFile(atPath: url.path) ? url : nil
     }
 
-    private init(process: Process, logPath: String, statusAddress: UDPEndpoint) {
+    private init(process: Process, logPath: String) {
         self.process = process
         self.logPath = logPath
-        self.statusAddress = statusAddress
     }
 
     /// Starts `sdwan <role> --config <configPath>`; cleanup kills it by PID if it still runs.
     static func start(
         role: String,
         configPath: String,
-        statusAddress: UDPEndpoint,
         logPath: String,
         resources: LiveResources
     ) throws -> NodeProcess {
@@ -45,7 +45,7 @@ final class NodeProcess: @unchecked Sendable {
         process.standardOutput = log
         process.standardError = log
         try process.run()
-        let node = NodeProcess(process: process, logPath: logPath, statusAddress: statusAddress)
+        let node = NodeProcess(process: process, logPath: logPath)
         resources.onClose {
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
@@ -58,11 +58,32 @@ final class NodeProcess: @unchecked Sendable {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
+    /// The values of metadata `key` on the log lines that contain `message`, in log order.
+    func logged(_ key: String, on message: String) -> [String] {
+        log.split(separator: "\n").filter { $0.contains(message) }.compactMap { line in
+            guard let start = line.range(of: "\(key)=") else { return nil }
+            return String(line[start.upperBound...].prefix { $0 != " " })
+        }
+    }
+
+    /// The bound address of every listen address (the hub) or link (the edge), as logged.
+    var listening: [UDPEndpoint] { logged("address", on: "] listening").compactMap { UDPEndpoint($0) } }
+
+    /// The forward's bound address (the edge).
+    var forwardAddress: UDPEndpoint? { logged("listen", on: "forward listening").first.flatMap { UDPEndpoint($0) } }
+
+    /// The status server's address, from `address=http://HOST:PORT/status`.
+    var statusAddress: UDPEndpoint? {
+        logged("address", on: "status and metrics").first.flatMap {
+            UDPEndpoint($0.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "/status", with: ""))
+        }
+    }
+
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     /// /status, or `nil` while the node does not answer.
     func status() async -> NodeStatus? {
-        let address = statusAddress
+        guard let address = statusAddress else { return nil }
         return try? await Task.detached { try StatusClient.status(from: address) }.value
     }
 
@@ -79,24 +100,6 @@ final class NodeProcess: @unchecked Sendable {
         guard await eventually(seconds, { !process.isRunning }) else { return nil }
         return (process.terminationReason, process.terminationStatus)
     }
-}
-
-/// A loopback port nothing listens on now (bound to port 0 and released), for configs that must
-/// name their ports before the process starts.
-func freePort(udp: Bool) -> UInt16 {
-    let fd = socket(AF_INET, udp ? Int32(SOCK_DGRAM.rawValue) : Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    address.sin_port = 0
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-            bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-        }
-    }
-    return bound ? UInt16(bigEndian: address.sin_port) : 0
 }
 
 /// A forward client that sends numbered datagrams every `interval` until stopped, remembering when
