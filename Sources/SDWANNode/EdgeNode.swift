@@ -13,7 +13,8 @@ import SDWANIO
 /// at `nextDeadline()`. All state is confined to `eventLoop`; public methods hop onto it.
 public final class EdgeNode: @unchecked Sendable {
     public let eventLoop: EventLoop
-    public let configuration: EdgeConfig
+    /// The configuration running now (a reload replaces it: `apply(_:)`).
+    public internal(set) var configuration: EdgeConfig
     let engine: TunnelEngine
     let logger: Logger
     let startedAt: Instant
@@ -80,7 +81,9 @@ public final class EdgeNode: @unchecked Sendable {
 
     private func openAll() -> EventLoopFuture<EdgeNode> {
         var futures: [EventLoopFuture<Void>] = []
-        for i in configuration.links.indices { futures.append(openLink(i)) }
+        for (i, link) in configuration.links.enumerated() {
+            futures.append(openLink(link).map { [self] socket in linkSockets[i] = socket })
+        }
         for (f, forward) in configuration.forwards.enumerated() {
             let open = UDPLinkSocket.open(
                 UDPSocketConfiguration(local: forward.listen, dontFragment: false),
@@ -110,12 +113,13 @@ public final class EdgeNode: @unchecked Sendable {
         }
     }
 
-    private func openLink(_ i: Int) -> EventLoopFuture<Void> {
-        let link = configuration.links[i]
+    /// Opens a link's socket; its datagrams go to the engine under the link's id (whatever slot
+    /// the link has after a reload).
+    func openLink(_ link: NodeLinkConfig) -> EventLoopFuture<UDPLinkSocket> {
         let socketConfiguration = UDPSocketConfiguration(local: link.local, interface: link.interface)
-        return UDPLinkSocket.open(socketConfiguration, on: eventLoop) { [self] batch in linkBatch(i, batch) }
+        let id = link.id
+        return UDPLinkSocket.open(socketConfiguration, on: eventLoop) { [self] batch in linkBatch(id, batch) }
             .map { [self] socket in
-                linkSockets[i] = socket
                 logger.notice(
                     "link socket open",
                     metadata: [
@@ -123,6 +127,7 @@ public final class EdgeNode: @unchecked Sendable {
                         "egress": .string(link.interface ?? "routing table"), "hub": .string("\(link.hubEndpoint)"),
                     ]
                 )
+                return socket
             }
     }
 
@@ -149,19 +154,19 @@ public final class EdgeNode: @unchecked Sendable {
 
     // MARK: Inputs
 
-    private func linkBatch(_ i: Int, _ batch: [ReceivedDatagram]) {
-        guard !stopped else { return }
+    private func linkBatch(_ id: UInt8, _ batch: [ReceivedDatagram]) {
+        // A link a reload removed may still have a batch in flight: its engine link is gone.
+        guard !stopped, linkSlot[Int(id)] >= 0 else { return }
         let now = Clocks.monotonic()
         counters.batches &+= 1
         counters.datagramsReceived &+= UInt64(batch.count)
-        let id = configuration.links[i].id
         for datagram in batch {
             engine.handleDatagram(datagram.data, linkID: id, source: datagram.source, now: now)
         }
         drain(now: now)
     }
 
-    private func clientBatch(_ f: Int, _ batch: [ReceivedDatagram]) {
+    func clientBatch(_ f: Int, _ batch: [ReceivedDatagram]) {
         guard !stopped, let source = configuration.innerAddress else { return }
         let now = Clocks.monotonic()
         counters.batches &+= 1
@@ -194,7 +199,7 @@ public final class EdgeNode: @unchecked Sendable {
         drain(now: now)
     }
 
-    private func timerFired() {
+    func timerFired() {
         timer.fired()
         guard !stopped else { return }
         let now = Clocks.monotonic()
@@ -285,8 +290,15 @@ public final class EdgeNode: @unchecked Sendable {
                 linkSockets[i] = nil
                 _ = socket?.close()
             } else if present, linkSockets[i] == nil {
-                openLink(i).whenComplete { [self] result in
-                    guard case .success = result, !stopped else { return }
+                openLink(link).whenComplete { [self] result in
+                    guard case .success(let socket) = result else { return }
+                    // The link may have moved or gone (a reload) while the socket opened.
+                    let slot = linkSlot[Int(link.id)]
+                    guard !stopped, slot >= 0, linkSockets[slot] == nil else {
+                        _ = socket.close()
+                        return
+                    }
+                    linkSockets[slot] = socket
                     logger.notice("interface back: socket rebuilt", metadata: ["link": .string(link.name)])
                     let now = Clocks.monotonic()
                     engine.handleLinkStatus(link.id, up: true, now: now)

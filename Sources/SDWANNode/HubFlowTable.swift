@@ -21,7 +21,7 @@ struct HubFlowTable {
     static let pendingLimit = 16
 
     var flows: [Key: Flow] = [:]
-    let maxFlows: Int
+    var maxFlows: Int
 
     init(maxFlows: Int) { self.maxFlows = maxFlows }
 

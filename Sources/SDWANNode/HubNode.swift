@@ -13,19 +13,30 @@ import SDWANIO
 /// no TUN device yet, so other inner packets are counted (`no_local_sink`) and dropped.
 public final class HubNode: @unchecked Sendable {
     public let eventLoop: EventLoop
-    public let configuration: HubConfig
+    /// The configuration running now (a reload replaces it: `apply(_:)`).
+    public internal(set) var configuration: HubConfig
     let hub: HubEndpoint
     let logger: Logger
     let startedAt: Instant
     let allocator = ByteBufferAllocator()
+    /// Listener sockets by slot, the `HubTransmit.listener` index. Slots are stable: a reload
+    /// appends new addresses and leaves a removed one's slot empty (`listenAddresses[slot] == nil`).
     var listeners: [UDPLinkSocket?]
+    var listenAddresses: [UDPEndpoint?]
     var outgoing: [[OutgoingDatagram]]
     var flowTable: HubFlowTable
     var timer = EngineTimer()
     var housekeeping: RepeatedTask?
     var counters = NodeCounters()
     var dropLog = RateLimitedLog()
+    /// RTT and jitter histograms per branch and link, sampled once a second (like the edge's).
+    var histograms: [BranchLinkKey: LinkHistograms] = [:]
     var stopped = false
+
+    struct BranchLinkKey: Hashable {
+        var branch: String
+        var linkID: UInt8
+    }
 
     init(configuration: HubConfig, hub: HubEndpoint, eventLoop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -34,6 +45,7 @@ public final class HubNode: @unchecked Sendable {
         self.logger = logger
         startedAt = Clocks.monotonic()
         listeners = Array(repeating: nil, count: configuration.listen.count)
+        listenAddresses = configuration.listen
         outgoing = Array(repeating: [], count: configuration.listen.count)
         flowTable = HubFlowTable(maxFlows: configuration.udpTargets.maxFlows)
     }
@@ -87,12 +99,7 @@ public final class HubNode: @unchecked Sendable {
 
     private func openAll() -> EventLoopFuture<HubNode> {
         let futures = configuration.listen.enumerated().map { (i, address) in
-            UDPLinkSocket.open(UDPSocketConfiguration(local: address), on: eventLoop) { [self] batch in
-                listenerBatch(i, batch)
-            }.map { [self] socket in
-                listeners[i] = socket
-                logger.notice("listening", metadata: ["address": .string("\(socket.localEndpoint)")])
-            }
+            openListener(i, address).map { [self] socket in listeners[i] = socket }
         }
         return EventLoopFuture.andAllSucceed(futures, on: eventLoop).map { [self] in
             housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
@@ -100,6 +107,16 @@ public final class HubNode: @unchecked Sendable {
             }
             drain(now: Clocks.monotonic())
             return self
+        }
+    }
+
+    /// Opens the socket of listener slot `i`.
+    func openListener(_ i: Int, _ address: UDPEndpoint) -> EventLoopFuture<UDPLinkSocket> {
+        UDPLinkSocket.open(UDPSocketConfiguration(local: address), on: eventLoop) { [self] batch in
+            listenerBatch(i, batch)
+        }.map { [self] socket in
+            logger.notice("listening", metadata: ["address": .string("\(socket.localEndpoint)")])
+            return socket
         }
     }
 
@@ -119,7 +136,7 @@ public final class HubNode: @unchecked Sendable {
 
     /// The bound address of listener `index`.
     public func listenerEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
-        eventLoop.submit { [self] in listeners[index]?.localEndpoint }
+        eventLoop.submit { [self] in index < listeners.count ? listeners[index]?.localEndpoint : nil }
     }
 
     /// Drop counters of the endpoint (cryptokey routing, unknown indices).
@@ -180,7 +197,14 @@ public final class HubNode: @unchecked Sendable {
             outgoing[t.listener].append(OutgoingDatagram(data: t.datagram, destination: t.destination, dscp: t.dscp))
         }
         for i in outgoing.indices where !outgoing[i].isEmpty {
-            if let socket = listeners[i], socket.channel.isWritable {
+            guard let socket = listeners[i] else {
+                // The listener a branch's link used was removed by a reload: the branch's next
+                // packet on another listener moves the link there.
+                for _ in outgoing[i] { counters.count(.linkSocketMissing) }
+                outgoing[i].removeAll(keepingCapacity: true)
+                continue
+            }
+            if socket.channel.isWritable {
                 counters.datagramsSent &+= UInt64(outgoing[i].count)
                 socket.send(outgoing[i])
             } else {
@@ -282,6 +306,18 @@ public final class HubNode: @unchecked Sendable {
         for key in flowTable.idle(now: now, timeout: configuration.udpTargets.idleTimeout) {
             _ = flowTable.flows.removeValue(forKey: key)?.socket?.close()
         }
+        var live = Set<BranchLinkKey>()
+        for name in hub.branchNames {
+            guard let engine = hub.engine(forBranch: name) else { continue }
+            for id in engine.linkIDs {
+                let key = BranchLinkKey(branch: name, linkID: id)
+                live.insert(key)
+                guard let quality = engine.linkQuality(id) else { continue }
+                histograms[key, default: LinkHistograms(links: 1)].observe(0, quality)
+            }
+        }
+        // Branches and links a reload or an announcement removed.
+        histograms = histograms.filter { live.contains($0.key) }
     }
 
     // MARK: Status
@@ -313,6 +349,14 @@ public final class HubNode: @unchecked Sendable {
     func metricsNow() -> String {
         var text = MetricsText()
         text.node(statusNow(), counters: counters)
+        // Branch and link order as /status shows them (never the dictionary's).
+        for name in hub.branchNames {
+            guard let engine = hub.engine(forBranch: name) else { continue }
+            for id in engine.linkIDs {
+                guard let h = histograms[BranchLinkKey(branch: name, linkID: id)] else { continue }
+                text.histograms(h, names: [engine.linkConfiguration(id)?.name ?? "link\(id)"], peer: name)
+            }
+        }
         return text.output
     }
 }

@@ -93,6 +93,8 @@ struct MetricsText {
         for tunnel in status.tunnels {
             let peer = ("peer", tunnel.peer)
             gauge("sdwan_tunnel_established", "1 when the tunnel has keys.", [peer], tunnel.established ? 1 : 0)
+            counter("sdwan_tunnel_handshakes_total", "Handshakes completed (rekeys apart).", [peer], tunnel.handshakes)
+            counter("sdwan_tunnel_rekeys_total", "Rekeys completed.", [peer], tunnel.rekeys)
             for link in tunnel.links {
                 let l = [peer, ("link", link.name)]
                 for state in Self.states {
@@ -136,6 +138,12 @@ struct MetricsText {
                 counter("sdwan_class_fec_recovered_total", "Packets rebuilt from FEC parity.", c, cls.recovered)
                 counter("sdwan_class_duplicates_total", "Copies dropped by dedupe.", c, cls.duplicates)
                 counter("sdwan_class_held_total", "Packets that waited for a link.", c, cls.held)
+                counter(
+                    "sdwan_class_late_total",
+                    "Packets that arrived after their reorder gap was skipped.",
+                    c,
+                    cls.late
+                )
                 counter("sdwan_class_hold_dropped_total", "Packets dropped from the hold queue.", c, cls.holdDropped)
                 counter(
                     "sdwan_class_wire_packets_total",

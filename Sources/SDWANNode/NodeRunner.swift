@@ -65,12 +65,12 @@ public final class NodeRunner: @unchecked Sendable {
         }
     }
 
-    /// SIGHUP: re-reads and validates `path`. A bad config is refused and logged, the running one
-    /// kept. A valid one is accepted; what it changes is logged. Changes to links, classes,
-    /// branches and forwards are not applied live yet (the engine's tables are fixed at start):
-    /// they take effect at the next restart, and the log says so.
+    /// SIGHUP: re-reads and validates `path`, then applies it live (`EdgeNode.apply`,
+    /// `HubNode.apply`: no new handshake, unchanged classes lose nothing). A bad config, or one
+    /// the node cannot apply (a socket that will not bind, a missing PSK file), is refused and
+    /// logged, and the running one kept. Returns whether the new config runs now.
     @discardableResult
-    public func reload(path: String) -> Bool {
+    public func reload(path: String) async -> Bool {
         let candidate: NodeConfig
         do {
             candidate = try NodeConfig.load(path: path)
@@ -80,52 +80,41 @@ public final class NodeRunner: @unchecked Sendable {
             return false
         }
         for warning in candidate.warnings { logger.warning("\(warning)") }
-        let changes = ConfigDifference.describe(from: configuration, to: candidate)
-        if changes.isEmpty {
-            logger.notice("reload: configuration unchanged")
-        } else {
-            logger.notice(
-                "reload: configuration valid; changes take effect at restart",
-                metadata: ["changes": .string(changes.joined(separator: "; "))]
-            )
+        do {
+            let lines: [String]
+            switch (candidate, edge, hub) {
+            case (.edge(let c), let edge?, _):
+                lines = try await edge.apply(c).get()
+                configuration = .edge(try await edge.eventLoop.submit { edge.configuration }.get())
+            case (.hub(let c), _, let hub?):
+                lines = try await hub.apply(c).get()
+                configuration = .hub(try await hub.eventLoop.submit { hub.configuration }.get())
+            default:
+                throw ReloadRefused("the role changed (edge ↔ hub): restart with the other command")
+            }
+            if lines.isEmpty {
+                logger.notice("reload: configuration unchanged")
+            } else {
+                logger.notice(
+                    "reload applied",
+                    metadata: ["changes": .array(lines.map { .string($0) }), "count": .stringConvertible(lines.count)]
+                )
+            }
+            return true
+        } catch {
+            logger.error("reload refused: the running configuration is kept", metadata: ["error": .string("\(error)")])
+            return false
         }
-        return true
     }
 
-    /// Stops the node and its status server and shuts the event loop down.
-    public func stop() {
-        try? statusServer.close().wait()
-        try? edge?.stop().wait()
-        try? hub?.stop().wait()
-        try? group.syncShutdownGracefully()
+    /// Graceful stop: stops reading (the nodes ignore batches once stopped), closes the status
+    /// server and every socket (what the last batch queued was written and flushed with it), then
+    /// shuts the event loop down.
+    public func stop() async {
+        try? await statusServer.close().get()
+        try? await edge?.stop().get()
+        try? await hub?.stop().get()
+        try? await group.shutdownGracefully()
         logger.notice("stopped")
-    }
-}
-
-/// What a reload would change, for the log.
-enum ConfigDifference {
-    static func describe(from old: NodeConfig, to new: NodeConfig) -> [String] {
-        switch (old, new) {
-        case (.edge(let a), .edge(let b)):
-            var out: [String] = []
-            if a.links.map(\.name) != b.links.map(\.name) {
-                out.append("links \(a.links.map(\.name)) → \(b.links.map(\.name))")
-            }
-            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules {
-                out.append("classes changed")
-            }
-            if a.forwards.map(\.name) != b.forwards.map(\.name) { out.append("forwards changed") }
-            return out
-        case (.hub(let a), .hub(let b)):
-            var out: [String] = []
-            if a.branches.map(\.name) != b.branches.map(\.name) { out.append("branches changed") }
-            if a.classes.classes != b.classes.classes || a.classes.rules != b.classes.rules {
-                out.append("classes changed")
-            }
-            if a.listen != b.listen { out.append("listen addresses changed") }
-            return out
-        default:
-            return ["role changed (edge ↔ hub): restart needed"]
-        }
     }
 }

@@ -21,6 +21,9 @@ public struct TunnelStatus: Codable, Sendable {
     public var peer: String
     public var established: Bool
     public var innerMTU: Int
+    /// Handshakes completed and rekeys at this end since start (a reload moves neither).
+    public var handshakes: UInt64
+    public var rekeys: UInt64
     public var links: [LinkStatusSnapshot]
     public var classes: [ClassStatusSnapshot]
     /// Engine drops by reason (`EngineDropReason`), only the non-zero ones.
@@ -58,6 +61,8 @@ public struct ClassStatusSnapshot: Codable, Sendable {
     public var duplicates: UInt64
     public var held: UInt64
     public var holdDropped: UInt64
+    /// Packets of a striped class that arrived after the reorder stage had skipped their gap.
+    public var late: UInt64
     public var wirePackets: UInt64
     public var wireBytes: UInt64
 }
@@ -104,6 +109,7 @@ extension TunnelStatus {
                     duplicates: c.duplicatesDropped,
                     held: c.held,
                     holdDropped: c.holdDropped,
+                    late: engine.reorderCounters(forClass: i)?.late ?? 0,
                     wirePackets: c.wirePackets,
                     wireBytes: c.wireBytes
                 )
@@ -117,6 +123,8 @@ extension TunnelStatus {
             peer: peer,
             established: engine.isEstablished,
             innerMTU: engine.innerMTU,
+            handshakes: engine.handshakesCompleted,
+            rekeys: engine.rekeys,
             links: links,
             classes: classes,
             drops: drops

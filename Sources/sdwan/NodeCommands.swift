@@ -5,6 +5,7 @@ import Logging
 import SDWANConfig
 import SDWANCore
 import SDWANNode
+import ServiceLifecycle
 
 /// `sdwan check FILE`: validates a node config (and reads its key files); starts nothing.
 struct Check: ParsableCommand {
@@ -36,7 +37,7 @@ struct Check: ParsableCommand {
     }
 }
 
-/// Runs a node until SIGTERM/SIGINT; SIGHUP re-reads the config.
+/// Runs a node until SIGTERM/SIGINT (graceful: exit 0); SIGHUP re-reads and applies the config.
 func runNode(configPath: String, expectEdge: Bool) throws {
     LoggingSystem.bootstrap { label in
         var handler = StreamLogHandler.standardError(label: label)
@@ -66,10 +67,9 @@ func runNode(configPath: String, expectEdge: Bool) throws {
     }
     for warning in config.warnings { logger.warning("\(warning)") }
 
-    // Block the signals first so that none is lost between start and the handlers.
+    // Until the service group and the reload stream own them, these signals are ignored rather
+    // than kill the half-started node.
     for number in [SIGINT, SIGTERM, SIGHUP] { signal(number, SIG_IGN) }
-    let done = DispatchSemaphore(value: 0)
-    let queue = DispatchQueue(label: "sdwan.node.signals")
     let runner: NodeRunner
     do {
         runner = try NodeRunner.start(config, logger: logger)
@@ -77,21 +77,34 @@ func runNode(configPath: String, expectEdge: Bool) throws {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode(1)
     }
-    var sources: [DispatchSourceSignal] = []
-    for number in [SIGINT, SIGTERM] {
-        let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-        source.setEventHandler { done.signal() }
-        source.resume()
-        sources.append(source)
+    // swift-service-lifecycle: SIGTERM and SIGINT shut the group down gracefully (the service
+    // stops the node and returns); SIGHUP reloads inside the service.
+    let group = ServiceGroup(
+        configuration: ServiceGroupConfiguration(
+            services: [.init(service: NodeService(runner: runner, configPath: configPath, logger: logger))],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+    )
+    // ArgumentParser runs this command synchronously: the group runs in a task while the main
+    // thread waits.
+    let finished = DispatchSemaphore(value: 0)
+    let failure = ErrorBox()
+    Task {
+        do { try await group.run() } catch { failure.error = "\(error)" }
+        finished.signal()
     }
-    let hup = DispatchSource.makeSignalSource(signal: SIGHUP, queue: queue)
-    hup.setEventHandler { runner.reload(path: configPath) }
-    hup.resume()
-    sources.append(hup)
-    done.wait()
-    logger.notice("signal received: stopping")
-    for source in sources { source.cancel() }
-    runner.stop()
+    finished.wait()
+    if let error = failure.error {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+/// The service group's error, handed from its task to the waiting main thread (the semaphore
+/// orders the accesses).
+private final class ErrorBox: @unchecked Sendable {
+    var error: String?
 }
 
 struct Edge: ParsableCommand {

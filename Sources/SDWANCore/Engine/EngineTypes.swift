@@ -64,6 +64,8 @@ public enum EngineDropReason: Int, Hashable, Sendable, CaseIterable {
     case unknownLink
     /// The keys refused to seal (none yet, expired).
     case sealFailed
+    /// Queued on a link a reload removed.
+    case linkRemoved
 }
 
 /// Per-class counters (docs/simulator.md JSON `classes[]`, /metrics per class).

@@ -87,7 +87,8 @@ public final class HubEndpoint {
     var branchByKey: [PublicKey: Int] = [:]
     var branchByIndex: [UInt32: Int] = [:]
     var random: any RandomSource
-    public let forwardingRules: [BranchForwardingRule]
+    /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
+    public internal(set) var forwardingRules: [BranchForwardingRule]
     var transmits = CircularBuffer<HubTransmit>(initialCapacity: 64)
     var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
     var events = CircularBuffer<(branch: String, event: EngineEvent)>(initialCapacity: 16)

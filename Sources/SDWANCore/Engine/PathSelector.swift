@@ -138,6 +138,14 @@ public struct PathSelector: Sendable {
         return choice != previous
     }
 
+    /// The engine renumbered its links (a reload added or removed some): `map` gives an old
+    /// index's new one, `nil` for a removed link. The next `select` re-ranks from there, so flap
+    /// damping still knows the current primary when it survived.
+    mutating func renumberLinks(_ map: (Int) -> Int?) {
+        let kept = choice.links.compactMap(map)
+        choice = PathChoice(links: kept, reason: kept.isEmpty ? .noLinkUp : choice.reason)
+    }
+
     /// Preference order among links that meet the SLA: lower tier; then lower RTT unless the two
     /// are within the switch margin, in which case lower cost; then lower index for determinism.
     private func preferred(_ lhs: LinkCandidate, _ rhs: LinkCandidate) -> Bool {

@@ -72,10 +72,14 @@ extension TunnelEngine {
             selectionDirty = true
         }
         var reader = FrameReader(buffer)
+        var current = i
         while case .success(let frame)? = reader.next() {
-            handleFrame(frame, link: i, now: now)
+            handleFrame(frame, link: current, now: now)
+            // A link announcement may have removed links and renumbered the rest.
+            guard let again = slot(opened.linkID) else { break }
+            current = again
         }
-        drainMonitorEvents(i)
+        if let again = slot(opened.linkID) { drainMonitorEvents(again) }
         reselect(now: now)
     }
 
@@ -220,6 +224,16 @@ extension TunnelEngine {
             links[i].configuration = c
             links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: c.shapedUpBitsPerSecond)
             if link.metered { links[i].monitor.setStandby(true, now: now) }
+        }
+        // A link the edge no longer announces was removed by its reload: its traffic moves now,
+        // not after the monitor's silence window.
+        let announcedIDs = Set(announced.map(\.linkID))
+        let kept = links.map(\.configuration.id).filter { announcedIDs.contains($0) }
+        if kept.count != links.count {
+            for i in links.indices where !announcedIDs.contains(links[i].configuration.id) {
+                dropQueue(of: i, now: now)
+            }
+            renumberLinks(order: kept)
         }
         selectionDirty = true
         updateInnerMTU()

@@ -24,7 +24,8 @@ public enum TunnelKeys {
 /// `pollEvent()` until `nil`, then arm the timer at `nextDeadline()`. Every input ends by moving
 /// whatever the shapers allow into the transmit queue, so the drain needs no extra call.
 public final class TunnelEngine {
-    public let configuration: EngineConfiguration
+    /// The configuration running now (`apply(_:now:)` replaces it).
+    public internal(set) var configuration: EngineConfiguration
     public private(set) var keys: TunnelKeys
     @exclusivity(unchecked) var links: [EngineLink] = []
     /// Link id → index in `links`, or -1.
@@ -48,6 +49,10 @@ public final class TunnelEngine {
     var allLinksSilentReported = false
     /// Links the peer announced (the hub's view of an edge).
     public internal(set) var peerLinks: [LinkAnnouncement] = []
+    /// Handshakes completed (the first and every one after a lost session) and rekeys, at this
+    /// end: a reload must move neither.
+    public internal(set) var handshakesCompleted: UInt64 = 0
+    public internal(set) var rekeys: UInt64 = 0
     /// ICMP "too big" replies sent for oversize inner packets.
     public internal(set) var icmpRepliesSent: UInt64 = 0
     /// Drops by reason (docs/path-selection.md, "Counters").
@@ -270,6 +275,11 @@ public final class TunnelEngine {
 
     func handleSessionEvent(_ event: SessionEvent, now: Instant) {
         events.append(.session(event))
+        switch event {
+        case .handshakeCompleted: handshakesCompleted &+= 1
+        case .rekeyed: rekeys &+= 1
+        case .keysExpired, .sessionRetired: break
+        }
         switch event {
         case .handshakeCompleted, .rekeyed:
             // `allLinksSilentReported` stays set until a link is alive again: resetting it here

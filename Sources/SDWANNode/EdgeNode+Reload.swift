@@ -1,0 +1,174 @@
+import NIOCore
+import SDWANConfig
+import SDWANCore
+import SDWANIO
+
+/// Why a reload was refused (the running configuration is kept).
+public struct ReloadRefused: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+extension EdgeNode {
+    /// Applies a new configuration live (SIGHUP; docs/operations.md "Reload"). New links get their
+    /// sockets first; only when every one is open are the tables swapped, the engine given the new
+    /// links and classes (`TunnelEngine.apply`: no new handshake, unchanged classes keep their
+    /// state) and the sockets of removed links closed, between two batches on the event loop. A
+    /// socket that cannot be opened refuses the whole reload. Returns one line per change.
+    ///
+    /// Live: links (added, removed, changed; a changed local address or interface gets a new
+    /// socket), classes and rules, the inner address, each forward's target, class and limits.
+    /// At restart (logged, the running value kept): identity, the hub's key and PSK, forwards
+    /// added, removed or moved to another listen address, the status address.
+    public func apply(_ new: EdgeConfig) -> EventLoopFuture<[String]> {
+        eventLoop.flatSubmit { [self] in
+            guard !stopped else { return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping")) }
+            let effective: EdgeConfig
+            var lines: [String] = []
+            do { effective = try keepRestartOnlyFields(new, notes: &lines) } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+            let old = configuration
+            // Sockets: reuse a link's socket when its id, local address and interface stay.
+            var reused: [UDPLinkSocket?] = []
+            var opening: [EventLoopFuture<UDPLinkSocket>?] = []
+            for link in effective.links {
+                let before = old.links.firstIndex { $0.id == link.id }
+                if let before, old.links[before].local == link.local, old.links[before].interface == link.interface,
+                    let socket = linkSockets[before]
+                {
+                    reused.append(socket)
+                    opening.append(nil)
+                } else {
+                    reused.append(nil)
+                    opening.append(openLink(link))
+                }
+            }
+            let opened = opening.compactMap { $0 }
+            let notes = lines
+            let isOpening = opening.map { $0 != nil }
+            return EventLoopFuture.whenAllComplete(opened, on: eventLoop).flatMap { [self, reused] results in
+                var sockets = reused
+                var failure: Error?
+                var next = 0
+                for i in sockets.indices where isOpening[i] {
+                    switch results[next] {
+                    case .success(let socket): sockets[i] = socket
+                    case .failure(let error): failure = failure ?? error
+                    }
+                    next += 1
+                }
+                if let failure {
+                    for case .success(let socket) in results { _ = socket.close() }
+                    return eventLoop.makeFailedFuture(ReloadRefused("a link socket could not be opened: \(failure)"))
+                }
+                guard !stopped else {
+                    for case .success(let socket) in results { _ = socket.close() }
+                    return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping"))
+                }
+                return eventLoop.makeSucceededFuture(notes + swapTables(to: effective, sockets: sockets))
+            }
+        }
+    }
+
+    /// The new configuration with the fields that need a restart kept at their running values.
+    private func keepRestartOnlyFields(_ new: EdgeConfig, notes: inout [String]) throws -> EdgeConfig {
+        let old = configuration
+        var effective = new
+        if new.privateKey != old.privateKey || new.hub.publicKey != old.hub.publicKey
+            || new.hub.presharedKey != old.hub.presharedKey
+        {
+            notes.append("identity or hub keys changed: takes effect at restart")
+            effective.privateKey = old.privateKey
+            effective.hub.publicKey = old.hub.publicKey
+            effective.hub.presharedKey = old.hub.presharedKey
+        }
+        if new.statusListen != old.statusListen {
+            notes.append("status address changed: takes effect at restart")
+            effective.statusListen = old.statusListen
+        }
+        let sameForwards =
+            new.forwards.map(\.name) == old.forwards.map(\.name)
+            && new.forwards.map(\.listen) == old.forwards.map(\.listen)
+        if !sameForwards {
+            notes.append("forwards added, removed or moved: take effect at restart")
+            // The running forwards keep their class by name in the new table.
+            effective.forwards = try old.forwards.map { forward in
+                guard let index = new.classes.classes.firstIndex(where: { $0.name == forward.className }) else {
+                    throw ReloadRefused(
+                        "forward \(forward.name) uses class \(forward.className), which the new table lacks"
+                    )
+                }
+                var kept = forward
+                kept.classIndex = index
+                return kept
+            }
+        } else {
+            for (a, b) in zip(old.forwards, new.forwards)
+            where a.target != b.target || a.className != b.className || a.maxFlows != b.maxFlows
+                || a.idleTimeout != b.idleTimeout
+            {
+                notes.append("forward \(b.name) changed")
+            }
+        }
+        return effective
+    }
+
+    /// Swaps link tables, applies the engine configuration and closes what is no longer used.
+    private func swapTables(to new: EdgeConfig, sockets: [UDPLinkSocket?]) -> [String] {
+        let old = configuration
+        let now = Clocks.monotonic()
+        var histogramsAfter = LinkHistograms(links: new.links.count)
+        for (i, link) in new.links.enumerated() {
+            guard let before = old.links.firstIndex(where: { $0.id == link.id }) else { continue }
+            histogramsAfter.rtt[i] = histograms.rtt[before]
+            histogramsAfter.jitterTx[i] = histograms.jitterTx[before]
+            histogramsAfter.jitterRx[i] = histograms.jitterRx[before]
+        }
+        // Flush what the old tables hold before they change shape, then close what is not kept.
+        drain(now: now)
+        let keep = Set(sockets.compactMap { $0.map(ObjectIdentifier.init) })
+        for socket in linkSockets.compactMap({ $0 }) where !keep.contains(ObjectIdentifier(socket)) {
+            _ = socket.close()
+        }
+        linkSockets = sockets
+        outgoing = Array(repeating: [], count: new.links.count)
+        histograms = histogramsAfter
+        linkSlot = [Int](repeating: -1, count: 256)
+        for (i, link) in new.links.enumerated() { linkSlot[Int(link.id)] = i }
+        configuration = new
+        let change = engine.apply(new.engineConfiguration, now: now)
+        drain(now: now)
+        var lines: [String] = []
+        let name: (UInt8, [NodeLinkConfig]) -> String = { id, list in
+            list.first { $0.id == id }?.name ?? "link\(id)"
+        }
+        lines += change.linksAdded.map { "link \(name($0, new.links)) added" }
+        lines += change.linksRemoved.map { "link \(name($0, old.links)) removed" }
+        lines += change.linksChanged.map { id in
+            "link \(name(id, new.links)) changed"
+                + (change.linksProbeSettingsAtRestart.contains(id) ? " (probe settings take effect at restart)" : "")
+        }
+        for link in new.links {
+            guard let before = old.links.first(where: { $0.id == link.id }),
+                before.local != link.local || before.interface != link.interface
+            else { continue }
+            lines.append("link \(link.name) moved to a new socket")
+        }
+        lines += ReloadLog.classLines(change)
+        if old.innerAddress != new.innerAddress { lines.append("inner address changed") }
+        return lines
+    }
+}
+
+/// The reload log's wording of an engine change.
+enum ReloadLog {
+    static func classLines(_ change: EngineConfigurationChange) -> [String] {
+        var lines = change.classesAdded.map { "class \($0) added" }
+        lines += change.classesRemoved.map { "class \($0) removed" }
+        lines += change.classesChanged.map { "class \($0) changed" }
+        if change.rulesChanged { lines.append("classification rules changed") }
+        if change.tunnelSettingsChanged { lines.append("tunnel settings changed") }
+        return lines
+    }
+}
