@@ -263,7 +263,8 @@ enum DemoFiles {
 
     /// A private (0700) temporary directory.
     static func makeWorkDirectory() throws -> String {
-        var template = Array("\(NSTemporaryDirectory())/sdwan-demo-XXXXXX".utf8CString)
+        let base = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("sdwan-demo-XXXXXX").path
+        var template = Array(base.utf8CString)
         guard let made = mkdtemp(&template) else {
             throw DemoError("mkdtemp failed: \(String(cString: strerror(errno)))")
         }

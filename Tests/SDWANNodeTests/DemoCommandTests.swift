@@ -1,0 +1,140 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `sdwan demo` as a user runs it: the built binary as a child process (docs/demo.md). A short run
+/// must pass its expectations and print the summary; SIGINT midway must leave no child behind.
+@Suite(.serialized)
+struct DemoCommandTests {
+    @Test func shortDemoPassesItsExpectationsAndPrintsTheSummary() throws {
+        let json = NSTemporaryDirectory() + "sdwan-demo-test-\(UUID().uuidString).json"
+        defer { try? FileManager.default.removeItem(atPath: json) }
+        let run = try DemoProcess(arguments: ["demo", "--duration", "14", "--json", json])
+        let status = run.wait(seconds: 120)
+        let output = run.output
+        #expect(status == 0, "demo exited \(String(describing: status)):\n\(output)")
+        #expect(output.contains("== summary"))
+        #expect(output.contains("demo passed"))
+        #expect(output.contains("timeline: MPLS blacks out"))
+        // The JSON carries the same verdict, with every class measured and the expectations listed.
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: json)))
+        let object = try #require(summary as? [String: Any])
+        #expect(object["passed"] as? Bool == true)
+        let classes = try #require(object["classes"] as? [[String: Any]])
+        #expect(classes.map { $0["name"] as? String } == ["voice", "voice-bare", "transactional", "bulk"])
+        // 4 calls × 50 packets/s over the 12.5 s of sending (14 s − 1.5 s drain), per class.
+        let voiceSent = try #require(classes[0]["sent"] as? Int)
+        #expect(voiceSent >= 4 * 50 * 12 && voiceSent <= 4 * 50 * 13)
+        let expectations = try #require(object["expectations"] as? [[String: Any]])
+        #expect(expectations.count == 4)
+        #expect(run.childrenLeft(in: output).isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: run.workDirectory(in: output) ?? "/nonexistent"))
+    }
+
+    @Test func sigintMidwayStopsEveryChildAndRemovesTheDirectory() throws {
+        let run = try DemoProcess(arguments: ["demo", "--duration", "30"])
+        let started = run.waitForOutput("tunnel established", seconds: 60)
+        #expect(started, "the demo did not start:\n\(run.output)")
+        let pids = run.childPIDs(in: run.output)
+        #expect(pids.count == 3)
+        usleep(2_000_000)
+        kill(run.process.processIdentifier, SIGINT)
+        let status = run.wait(seconds: 30)
+        let output = run.output
+        #expect(status == 130, "exit \(String(describing: status)):\n\(output)")
+        #expect(output.contains("interrupted"))
+        #expect(run.childrenLeft(in: output).isEmpty, "children still running:\n\(output)")
+        let directory = try #require(run.workDirectory(in: output))
+        #expect(!FileManager.default.fileExists(atPath: directory))
+    }
+}
+
+/// The built `sdwan` binary (beside the test bundle) run with output to a file.
+final class DemoProcess {
+    let process = Process()
+    let outputPath = NSTemporaryDirectory() + "sdwan-demo-out-\(UUID().uuidString).txt"
+
+    init(arguments: [String]) throws {
+        let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
+        let binary = URL(fileURLWithPath: bundle).deletingLastPathComponent().appendingPathComponent("sdwan").path
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw DemoTestFailure("no sdwan binary at \(binary); build with `swift build --build-tests`")
+        }
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        try handle.close()
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        try? FileManager.default.removeItem(atPath: outputPath)
+    }
+
+    var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
+
+    /// The exit status, or nil (after SIGKILL) when it did not exit within `seconds`.
+    func wait(seconds: Double) -> Int32? {
+        let end = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < end { usleep(50_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            return nil
+        }
+        return process.terminationStatus
+    }
+
+    func waitForOutput(_ text: String, seconds: Double) -> Bool {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if output.contains(text) { return true }
+            if !process.isRunning { return false }
+            usleep(100_000)
+        }
+        return false
+    }
+
+    /// PIDs from the demo's `started NAME pid N` lines.
+    func childPIDs(in output: String) -> [Int32] {
+        output.split(separator: "\n").compactMap { line -> Int32? in
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard words.first == "started", let i = words.firstIndex(of: "pid"), i + 1 < words.count else {
+                return nil
+            }
+            return Int32(words[i + 1])
+        }
+    }
+
+    /// Children still alive (a zombie counts as gone: it no longer runs).
+    func childrenLeft(in output: String) -> [Int32] {
+        childPIDs(in: output).filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            guard let close = stat.lastIndex(of: ")") else { return true }
+            let state = stat[stat.index(after: close)...].split(separator: " ").first
+            return state != "Z"
+        }
+    }
+
+    func workDirectory(in output: String) -> String? {
+        guard let line = output.split(separator: "\n").first(where: { $0.contains("work directory ") }) else {
+            return nil
+        }
+        return line.components(separatedBy: "work directory ").last?.split(separator: " ").first.map(String.init)
+    }
+}
+
+struct DemoTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
