@@ -24,6 +24,10 @@ struct DemoPlan: Sendable {
     static let bulkMinBitsPerSecond = 250_000.0
     static let bulkMaxBitsPerSecond = 3_000_000.0
 
+    /// LTE's loss in the preset (REFERENCE.md, "LTE typical": 1 %, mean burst 3): the worst link
+    /// voice may use.
+    static let lteLoss = 0.01
+    static let lteBurst = 3.0
     /// The degrade the timeline applies to broadband (both directions): Gilbert–Elliott loss.
     static let degradeLoss = 0.05
     static let degradeBurst = 3.0
@@ -71,8 +75,9 @@ struct DemoPlan: Sendable {
         ]
     }
 
-    /// The `classes:` block both ends run (docs/operations.md): voice with XOR FEC, the same calls
-    /// on a class without protection, POS duplicated on two links, bulk balanced off metered links.
+    /// The `classes:` block both ends run (docs/operations.md): voice on MPLS with LTE as its backup
+    /// (a common retail policy: broadband carries the rest), with XOR FEC; the same calls on a class
+    /// without protection; POS duplicated on two links; bulk balanced off metered links.
     static var classesYAML: String {
         """
         classes:
@@ -80,6 +85,7 @@ struct DemoPlan: Sendable {
             match: { dscp: [ef] }
             sla: { rtt: 300ms, jitter: 30ms, rEnter: 80, rStay: 70 }
             mode: best
+            links: [mpls, lte]
             priority: realtime
             dscp: ef
             fec: { k: \(fecK), stride: \(fecStride), budget: \(fecBudgetMs)ms }
@@ -87,6 +93,7 @@ struct DemoPlan: Sendable {
             match: { dscp: [cs5] }
             sla: { rtt: 300ms, jitter: 30ms, rEnter: 80, rStay: 70 }
             mode: best
+            links: [mpls, lte]
             priority: realtime
             dscp: ef
           - name: transactional

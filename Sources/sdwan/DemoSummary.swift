@@ -221,7 +221,8 @@ enum DemoSummaryBuilder {
             voice: classes[0],
             pos: (transactions, completed),
             detectedAfterMs: detected,
-            srttMs: seen.mplsRTTAtCutMs
+            srttMs: seen.mplsRTTAtCutMs,
+            duration: plan.duration
         )
         return DemoSummary(
             durationSeconds: plan.duration,
