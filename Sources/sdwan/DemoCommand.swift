@@ -152,10 +152,7 @@ struct DemoRun {
         let events = plan.events
         var lastTruth: WANEmulatorStats?
         while true {
-            if interrupt.received != nil { throw DemoInterrupted() }
-            if let dead = children.exited() {
-                throw DemoError("\(dead.name) exited (status \(dead.status)):\n\(DemoChildren.tail(dead.log))")
-            }
+            try checkChildren(children)
             let now = Clocks.monotonic()
             let t = (now - start).seconds
             if t >= plan.duration { break }
@@ -227,13 +224,19 @@ struct DemoRun {
         return c.links.map { id in tunnel.links.first { $0.id == id }?.name ?? "\(id)" }.joined(separator: "+")
     }
 
+    /// Throws on a signal, or when a child has died. Ctrl-C on a terminal signals the children
+    /// too (one process group), so a child that exits at that moment is the interrupt, not a fault.
+    private func checkChildren(_ children: DemoChildren) throws {
+        if interrupt.received != nil { throw DemoInterrupted() }
+        guard let dead = children.exited() else { return }
+        if !interrupt.sleep(0.3) { throw DemoInterrupted() }
+        throw DemoError("\(dead.name) exited (status \(dead.status)):\n\(DemoChildren.tail(dead.log))")
+    }
+
     private func waitFor(_ what: String, seconds: Double, children: DemoChildren, _ ready: () -> Bool) throws {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
-            if interrupt.received != nil { throw DemoInterrupted() }
-            if let dead = children.exited() {
-                throw DemoError("\(dead.name) exited (status \(dead.status)):\n\(DemoChildren.tail(dead.log))")
-            }
+            try checkChildren(children)
             if ready() { return }
             guard interrupt.sleep(0.1) else { throw DemoInterrupted() }
         }
