@@ -54,6 +54,11 @@ enum DemoReport {
                     + "\(pct(voice.residualLossRatio)) (\(pct(voice.residualLossOutsideFailover ?? 0))), "
                     + "\(voice.recoveredByFEC) packets rebuilt for \(pct(voice.overheadRatio ?? 0)) extra packets"
             )
+            let early = min(voice.duplicatesDropped, voice.recoveredByFEC)
+            lines.append(
+                "FEC: of the \(voice.recoveredByFEC) rebuilt, \(early) were rebuilt before their late original "
+                    + "arrived (the parity took a faster link); \(voice.recoveredByFEC - early) repaired a loss"
+            )
         }
         lines.append(
             "POS: \(s.posCompleted) of \(s.posTransactions) transactions completed; bulk goodput "

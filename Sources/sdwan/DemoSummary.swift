@@ -20,6 +20,9 @@ struct DemoSummary: Codable {
         var oneWayDelayP50Ms: Double?
         var oneWayDelayP99Ms: Double?
         var recoveredByFEC: UInt64
+        /// Originals the hub dropped as duplicates. For voice (one copy) these are members FEC had
+        /// already rebuilt when they arrived: their parity came over a faster link, not a loss.
+        var duplicatesDropped: UInt64 = 0
         /// The edge's wire packets ÷ inner packets − 1 (parity, copies).
         var overheadRatio: Double?
         var links: String
@@ -135,6 +138,7 @@ enum DemoSummaryBuilder {
                 oneWayDelayP50Ms: percentile(delays, 0.5),
                 oneWayDelayP99Ms: percentile(delays, 0.99),
                 recoveredByFEC: status.hub?.recovered ?? 0,
+                duplicatesDropped: status.hub?.duplicates ?? 0,
                 overheadRatio: overhead,
                 links: linkNames(status.edge?.links ?? [])
             )
