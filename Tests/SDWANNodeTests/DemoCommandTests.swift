@@ -9,11 +9,11 @@ import Glibc
 /// must pass its expectations and print the summary; SIGINT midway must leave no child behind.
 @Suite(.serialized)
 struct DemoCommandTests {
-    @Test func shortDemoPassesItsExpectationsAndPrintsTheSummary() throws {
+    @Test func shortDemoPassesItsExpectationsAndPrintsTheSummary() async throws {
         let json = NSTemporaryDirectory() + "sdwan-demo-test-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
         let run = try DemoProcess(arguments: ["demo", "--duration", "14", "--json", json])
-        let status = run.wait(seconds: 120)
+        let status = await run.wait(seconds: 120)
         let output = run.output
         #expect(status == 0, "demo exited \(String(describing: status)):\n\(output)")
         #expect(output.contains("== summary"))
@@ -34,15 +34,15 @@ struct DemoCommandTests {
         #expect(!FileManager.default.fileExists(atPath: run.workDirectory(in: output) ?? "/nonexistent"))
     }
 
-    @Test func sigintMidwayStopsEveryChildAndRemovesTheDirectory() throws {
+    @Test func sigintMidwayStopsEveryChildAndRemovesTheDirectory() async throws {
         let run = try DemoProcess(arguments: ["demo", "--duration", "30"])
-        let started = run.waitForOutput("tunnel established", seconds: 60)
+        let started = await run.waitForOutput("tunnel established", seconds: 60)
         #expect(started, "the demo did not start:\n\(run.output)")
         let pids = run.childPIDs(in: run.output)
         #expect(pids.count == 3)
-        usleep(2_000_000)
-        kill(run.process.processIdentifier, SIGINT)
-        let status = run.wait(seconds: 30)
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        kill(run.pid, SIGINT)
+        let status = await run.wait(seconds: 30)
         let output = run.output
         #expect(status == 130, "exit \(String(describing: status)):\n\(output)")
         #expect(output.contains("interrupted"))
@@ -52,10 +52,13 @@ struct DemoCommandTests {
     }
 }
 
-/// The built `sdwan` binary (beside the test bundle) run with output to a file.
-final class DemoProcess {
-    let process = Process()
+/// The built `sdwan` binary (beside the test bundle) spawned with its output to a file, and
+/// polled with waitpid(WNOHANG) and Task.sleep: the tests block no thread of the shared pool
+/// while the demo runs (other suites' timing depends on it).
+final class DemoProcess: @unchecked Sendable {
+    let pid: pid_t
     let outputPath = NSTemporaryDirectory() + "sdwan-demo-out-\(UUID().uuidString).txt"
+    private var status: Int32?
 
     init(arguments: [String]) throws {
         let bundle = try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")
@@ -63,44 +66,71 @@ final class DemoProcess {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw DemoTestFailure("no sdwan binary at \(binary); build with `swift build --build-tests`")
         }
-        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        try handle.close()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        // An empty signal mask and default dispositions: a test runner's threads may block SIGINT.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        sigaddset(&defaults, SIGINT)
+        sigaddset(&defaults, SIGTERM)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var child = pid_t()
+        let result = posix_spawn(&child, binary, &actions, &attributes, argv, environ)
+        guard result == 0 else { throw DemoTestFailure("posix_spawn \(binary): \(String(cString: strerror(result)))") }
+        pid = child
     }
 
     deinit {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+        if status == nil {
+            kill(pid, SIGKILL)
+            var s: Int32 = 0
+            waitpid(pid, &s, 0)
         }
         try? FileManager.default.removeItem(atPath: outputPath)
     }
 
     var output: String { (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "" }
 
-    /// The exit status, or nil (after SIGKILL) when it did not exit within `seconds`.
-    func wait(seconds: Double) -> Int32? {
-        let end = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < end { usleep(50_000) }
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            return nil
-        }
-        return process.terminationStatus
+    /// The exit status once it has exited (reaping it), else nil.
+    func poll() -> Int32? {
+        if let status { return status }
+        var s: Int32 = 0
+        guard waitpid(pid, &s, WNOHANG) == pid else { return nil }
+        // WIFEXITED / WEXITSTATUS; a signal death reports 128 + the signal, as a shell does.
+        status = (s & 0x7F) == 0 ? (s >> 8) & 0xFF : 128 + (s & 0x7F)
+        return status
     }
 
-    func waitForOutput(_ text: String, seconds: Double) -> Bool {
+    /// The exit status, or nil (after SIGKILL) when it did not exit within `seconds`.
+    func wait(seconds: Double) async -> Int32? {
+        let end = Date().addingTimeInterval(seconds)
+        while Date() < end {
+            if let status = poll() { return status }
+            try? await Task.sleep(nanoseconds: 100_000_000)
+        }
+        kill(pid, SIGKILL)
+        return nil
+    }
+
+    func waitForOutput(_ text: String, seconds: Double) async -> Bool {
         let end = Date().addingTimeInterval(seconds)
         while Date() < end {
             if output.contains(text) { return true }
-            if !process.isRunning { return false }
-            usleep(100_000)
+            if poll() != nil { return false }
+            try? await Task.sleep(nanoseconds: 100_000_000)
         }
         return false
     }
