@@ -13,7 +13,7 @@ struct DemoCommandTests {
         let json = NSTemporaryDirectory() + "sdwan-demo-test-\(UUID().uuidString).json"
         defer { try? FileManager.default.removeItem(atPath: json) }
         let run = try DemoProcess(arguments: ["demo", "--duration", "14", "--json", json])
-        let status = await run.wait(seconds: 120)
+        let status = await run.wait(seconds: 300)
         let output = run.output
         #expect(status == 0, "demo exited \(String(describing: status)):\n\(output)")
         #expect(output.contains("== summary"))
@@ -52,7 +52,7 @@ struct DemoCommandTests {
     }
 }
 
-/// The built `sdwan` binary (beside the test bundle) spawned with its output to a file, and
+/// The built `sdwan` binary (beside the test bundle) spawned at nice 10 with its output to a file, and
 /// polled with waitpid(WNOHANG) and Task.sleep: the tests block no thread of the shared pool
 /// while the demo runs (other suites' timing depends on it).
 final class DemoProcess: @unchecked Sendable {
@@ -72,7 +72,12 @@ final class DemoProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = ([binary] + arguments).map { strdup($0) } + [nil]
+        // At nice 10 (inherited by its hub, edge and emulator): the demo's four processes then
+        // take CPU only when the timing-sensitive suites running beside it leave some. Its bounds
+        // follow the RTT it measures, so a slower demo still checks what it should.
+        let nice = "/usr/bin/nice"
+        guard FileManager.default.isExecutableFile(atPath: nice) else { throw DemoTestFailure("no \(nice)") }
+        let argv = ([nice, "-n", "10", binary] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         // An empty signal mask and default dispositions: a test runner's threads may block SIGINT.
         var attributes = posix_spawnattr_t()
@@ -88,7 +93,7 @@ final class DemoProcess: @unchecked Sendable {
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var child = pid_t()
-        let result = posix_spawn(&child, binary, &actions, &attributes, argv, environ)
+        let result = posix_spawn(&child, nice, &actions, &attributes, argv, environ)
         guard result == 0 else { throw DemoTestFailure("posix_spawn \(binary): \(String(cString: strerror(result)))") }
         pid = child
     }
