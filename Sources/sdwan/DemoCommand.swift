@@ -24,6 +24,8 @@ struct Demo: ParsableCommand {
     var json: String?
     @Option(help: "The retail-branch topology (default: found from the working directory or the binary).")
     var topology: String?
+    @Option(help: "The scenario whose `classes:` block both nodes run (default: simulator/demo-retail.yaml, found).")
+    var scenario: String?
     @Option(help: "Seed of the emulator's link models.")
     var seed: UInt64 = 1
     @Flag(help: "Line output even on a terminal.")
@@ -86,17 +88,19 @@ struct DemoRun {
     }
 
     private func scenario(directory: String, children: DemoChildren, traffic: DemoTraffic) throws -> DemoSummary {
-        let topologyPath = try Self.locateTopology(options.topology)
+        let topologyPath = try Self.locate("topologies/retail-branch.yaml", given: options.topology)
+        let scenarioPath = try Self.locate("simulator/demo-retail.yaml", given: options.scenario)
+        let classes = try DemoPlan.classesBlock(scenarioPath: scenarioPath)
         let executable = try Self.ownExecutable()
         let keys = try DemoKeys(directory: directory)
         let ports = try DemoPorts.probe()
         try traffic.openSinks()
         let hubConfig = try DemoFiles.writePrivate(
-            DemoConfigs.hub(keys: keys, ports: ports, sinks: traffic.sinkPorts.all),
+            DemoConfigs.hub(keys: keys, ports: ports, sinks: traffic.sinkPorts.all, classes: classes),
             to: "\(directory)/hub.yaml"
         )
         let edgeConfig = try DemoFiles.writePrivate(
-            DemoConfigs.edge(keys: keys, ports: ports, sinks: traffic.sinkPorts),
+            DemoConfigs.edge(keys: keys, ports: ports, sinks: traffic.sinkPorts, classes: classes),
             to: "\(directory)/edge.yaml"
         )
         let control = UDPEndpoint(address: .v4(0x7F00_0001), port: UInt16(ports.control))
@@ -243,13 +247,12 @@ struct DemoRun {
         throw DemoError("timed out after \(Int(seconds)) s waiting for \(what)")
     }
 
-    /// `--topology`, else topologies/retail-branch.yaml in the working directory or above the binary.
-    static func locateTopology(_ given: String?) throws -> String {
+    /// `given`, else `relative` in the working directory or above the binary (the repository).
+    static func locate(_ relative: String, given: String?) throws -> String {
         if let given {
-            guard FileManager.default.fileExists(atPath: given) else { throw DemoError("no topology file \(given)") }
+            guard FileManager.default.fileExists(atPath: given) else { throw DemoError("no file \(given)") }
             return given
         }
-        let relative = "topologies/retail-branch.yaml"
         var candidates = [FileManager.default.currentDirectoryPath + "/" + relative]
         var directory = URL(fileURLWithPath: (try? ownExecutable()) ?? "/").deletingLastPathComponent()
         for _ in 0..<6 {
@@ -257,7 +260,7 @@ struct DemoRun {
             directory.deleteLastPathComponent()
         }
         guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0) }) else {
-            throw DemoError("cannot find \(relative); run from the repository or give --topology FILE")
+            throw DemoError("cannot find \(relative); run from the repository or name the file")
         }
         return found
     }

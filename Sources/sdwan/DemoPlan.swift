@@ -1,4 +1,5 @@
 import Foundation
+import SDWANConfig
 import SDWANCore
 
 /// What `sdwan demo` runs: the retail branch's three links through the WAN emulator, four kinds of
@@ -75,40 +76,51 @@ struct DemoPlan: Sendable {
         ]
     }
 
-    /// The `classes:` block both ends run (docs/operations.md): voice on MPLS with LTE as its backup
-    /// (a common retail policy: broadband carries the rest), with XOR FEC; the same calls on a class
-    /// without protection; POS duplicated on two links; bulk balanced off metered links.
-    static var classesYAML: String {
-        """
-        classes:
-          - name: voice
-            match: { dscp: [ef] }
-            sla: { rtt: 300ms, jitter: 30ms, rEnter: 80, rStay: 70 }
-            mode: best
-            links: [mpls, lte]
-            priority: realtime
-            dscp: ef
-            fec: { k: \(fecK), stride: \(fecStride), budget: \(fecBudgetMs)ms }
-          - name: voice-bare
-            match: { dscp: [cs5] }
-            sla: { rtt: 300ms, jitter: 30ms, rEnter: 80, rStay: 70 }
-            mode: best
-            links: [mpls, lte]
-            priority: realtime
-            dscp: ef
-          - name: transactional
-            match: { dscp: [af21, af22, af23] }
-            sla: { loss: 2%, rtt: 400ms }
-            mode: duplicate
-          - name: bulk
-            match: { dscp: [af11, af12, af13, cs1] }
-            sla: { loss: 5% }
-            mode: balance
-            metered: false
-            priority: bulk
-          - name: default
-
-        """
+    /// The `classes:` block both ends run, taken verbatim from simulator/demo-retail.yaml so that
+    /// the live run and the simulated one cannot drift apart (docs/live-vs-sim.md): voice on MPLS
+    /// with LTE as its backup (a common retail policy: broadband carries the rest) with XOR FEC;
+    /// the same calls on a class without protection; POS duplicated on two links; bulk balanced off
+    /// metered links. Checked against what the expectations assume (voice's k and links).
+    static func classesBlock(scenarioPath: String) throws -> String {
+        guard let text = try? String(contentsOfFile: scenarioPath, encoding: .utf8) else {
+            throw DemoError("cannot read \(scenarioPath)")
+        }
+        // The top-level `classes:` key and its indented lines, up to the next top-level key.
+        var block: [Substring] = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if block.isEmpty {
+                if line.hasPrefix("classes:") { block.append(line) }
+            } else if line.first.map({ $0 == " " || $0 == "#" }) ?? true {
+                block.append(line)
+            } else {
+                break
+            }
+        }
+        let yaml = block.joined(separator: "\n") + "\n"
+        let table: ClassTable
+        do {
+            let root = try ConfigDocument.parse(yaml, file: scenarioPath)
+            guard case .mapping = root.node, let value = try root.mapping(allowing: ["classes"])["classes"] else {
+                throw DemoError("\(scenarioPath): no top-level `classes:` block")
+            }
+            table = try ClassTable.decode(value, linkNames: ["mpls", "broadband", "lte"])
+        } catch let error as ConfigError {
+            throw DemoError("\(error)")
+        }
+        let names = table.classes.map(\.name)
+        for needed in ["voice", "voice-bare", "transactional", "bulk"] where !names.contains(needed) {
+            throw DemoError("\(scenarioPath): the demo's forwards need a class `\(needed)`; found \(names)")
+        }
+        let voice = table.index(of: "voice")!
+        guard table.fec[voice]?.groupSize == fecK, table.classes[voice].allowedLinks == ["mpls", "lte"],
+            table.classes[table.index(of: "voice-bare")!].allowedLinks == ["mpls", "lte"]
+        else {
+            throw DemoError(
+                "\(scenarioPath): the demo's expectations assume voice and voice-bare on [mpls, lte] and voice's "
+                    + "fec k = \(fecK); update DemoPlan with the file"
+            )
+        }
+        return yaml
     }
 }
 
@@ -177,7 +189,7 @@ struct DemoError: Error, CustomStringConvertible {
 
 /// The config files of one demo run (docs/operations.md's schema).
 enum DemoConfigs {
-    static func hub(keys: DemoKeys, ports: DemoPorts, sinks: [Int]) -> String {
+    static func hub(keys: DemoKeys, ports: DemoPorts, sinks: [Int], classes: String) -> String {
         """
         role: hub
         name: dc-hub
@@ -190,14 +202,14 @@ enum DemoConfigs {
             allowed_prefixes: [10.12.0.0/24]
         udp_targets:
           allowed: [\(sinks.map { "\"127.0.0.1:\($0)\"" }.joined(separator: ", "))]
-        \(DemoPlan.classesYAML)status: { listen: "127.0.0.1:\(ports.hubStatus)" }
+        \(classes)status: { listen: "127.0.0.1:\(ports.hubStatus)" }
 
         """
     }
 
     /// Links as topologies/retail-branch.yaml has them (tier, cost, metered, MTU), each pointed at
     /// its emulator port instead of the hub.
-    static func edge(keys: DemoKeys, ports: DemoPorts, sinks: DemoSinkPorts) -> String {
+    static func edge(keys: DemoKeys, ports: DemoPorts, sinks: DemoSinkPorts, classes: String) -> String {
         let links = [
             "{ name: mpls, local: \"127.0.0.1\", hub_endpoint: \"127.0.0.1:\(ports.wanemBase)\", tier: 1, cost: 10 }",
             "{ name: broadband, local: \"127.0.0.1\", hub_endpoint: \"127.0.0.1:\(ports.wanemBase + 1)\", tier: 1, cost: 1 }",
@@ -211,7 +223,7 @@ enum DemoConfigs {
             hub: { name: dc-hub, public_key: \(keys.hubPublic), psk_file: "\(keys.psk)", endpoint: "127.0.0.1:\(ports.hub)" }
             links:
             \(links.map { "  - \($0)" }.joined(separator: "\n"))
-            \(DemoPlan.classesYAML)ingress:
+            \(classes)ingress:
               address: 10.12.0.1
               udp_forwards:
                 - { name: voice, listen: "127.0.0.1:\(ports.voice)", target: "127.0.0.1:\(sinks.voice)", class: voice }
