@@ -57,6 +57,7 @@ struct DemoRun {
             say("error: \(error)")
             return 2
         }
+        let began = Clocks.monotonic()
         say("sdwan demo: work directory \(directory) (mode 0700, removed at exit)")
         let children = DemoChildren()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -66,7 +67,13 @@ struct DemoRun {
             children.stopAll()
             try? group.syncShutdownGracefully()
             try? FileManager.default.removeItem(atPath: directory)
-            say("stopped every child process; removed \(directory)")
+            say(
+                String(
+                    format: "stopped every child process; removed %@ (%.1f s in all)",
+                    directory,
+                    (Clocks.monotonic() - began).seconds
+                )
+            )
         }
         do {
             let summary = try scenario(directory: directory, children: children, traffic: traffic)

@@ -15,6 +15,9 @@ struct DemoCommandTests {
         let run = try DemoProcess(arguments: ["demo", "--duration", "14", "--json", json])
         let status = await run.wait(seconds: 300)
         let output = run.output
+        // The demo's own wall time (its last line), beside the test's (longer when the shared
+        // test pool is saturated and this task resumes late).
+        print("sdwan demo --duration 14: " + (output.split(separator: "\n").last.map(String.init) ?? "no output"))
         #expect(status == 0, "demo exited \(String(describing: status)):\n\(output)")
         #expect(output.contains("== summary"))
         #expect(output.contains("demo passed"))
