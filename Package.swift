@@ -103,6 +103,7 @@ let package = Package(
                 "SDWANNode",
                 "SDWANWANEmulator",
                 "SDWANSimulator",
+                "SDWANIO",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -8,7 +8,7 @@ struct SDWANCommand: ParsableCommand {
         abstract: "SD-WAN tunnel proxy: branch edge, hub concentrator, offline link-loss simulator and WAN emulator.",
         subcommands: [
             Edge.self, Hub.self, Check.self, Status.self, Simulate.self, WANEm.self, GenKey.self, PubKey.self,
-            GenPSK.self, SelfCheck.self,
+            GenPSK.self, SelfCheck.self, Demo.self,
         ]
     )
 }
