@@ -62,6 +62,16 @@ final class FlowRecord {
         self.random = random
     }
 
+    /// Runs `body` on a bulk flow's window in place (`nil` for other flows). The enum's own copy is
+    /// released first, so the window's arrays stay uniquely referenced: mutating a copy taken out
+    /// of `source` duplicated the whole outstanding list on every packet (copy-on-write).
+    func withBulkWindow<R>(_ body: (inout AIMDWindow) -> R) -> R? {
+        guard case .bulk(var window) = source else { return nil }
+        source = .transactionResponses(packets: 0)
+        defer { source = .bulk(window) }
+        return body(&window)
+    }
+
     /// The sequence number for the next packet (counts it as sent).
     func nextSequence() -> UInt32 {
         defer { sent &+= 1 }
