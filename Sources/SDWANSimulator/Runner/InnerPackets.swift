@@ -40,7 +40,11 @@ enum InnerPackets {
         allocator: ByteBufferAllocator
     ) -> ByteBuffer {
         let size = max(requested, minimumSize(ipProtocol: ipProtocol))
-        var b = allocator.buffer(capacity: size)
+        // Headroom and tailroom as the live nodes' I/O ring leaves them: the engine builds the
+        // datagram around the packet in place instead of allocating and copying.
+        var b = allocator.buffer(capacity: TunnelEngine.headroom + size + TunnelEngine.tailroom)
+        b.moveWriterIndex(forwardBy: TunnelEngine.headroom)
+        b.moveReaderIndex(forwardBy: TunnelEngine.headroom)
         b.writeMultipleIntegers(
             UInt8(0x45),
             dscp << 2,
