@@ -45,24 +45,40 @@ enum InnerPackets {
         var b = allocator.buffer(capacity: TunnelEngine.headroom + size + TunnelEngine.tailroom)
         b.moveWriterIndex(forwardBy: TunnelEngine.headroom)
         b.moveReaderIndex(forwardBy: TunnelEngine.headroom)
-        b.writeMultipleIntegers(
-            UInt8(0x45),
-            dscp << 2,
-            UInt16(size),
-            UInt16(truncatingIfNeeded: sequence),
-            UInt16(0x4000)
-        )
-        b.writeMultipleIntegers(UInt8(64), ipProtocol, UInt16(0), source, destination)
-        let sourcePort = UInt16(40_000 + flow % 20_000)
-        if ipProtocol == 6 {
-            // TCP with only ACK set: no SYN, so the engine's MSS clamp leaves it alone.
-            b.writeMultipleIntegers(sourcePort, port, sequence, UInt32(0), UInt16(0x5010), UInt16(65_535))
-            b.writeMultipleIntegers(UInt16(0), UInt16(0))
-        } else {
-            b.writeMultipleIntegers(sourcePort, port, UInt16(size - 20), UInt16(0))
+        // One raw write of the whole packet: NIO's writeInteger costs an exclusivity check and a
+        // capacity check per field, ~12 % of a simulation's instructions for these few bytes.
+        let l4 = l4Length(ipProtocol)
+        b.writeWithUnsafeMutableBytes(minimumWritableBytes: size) { raw in
+            func put<T: FixedWidthInteger>(_ value: T, _ offset: Int) {
+                raw.storeBytes(of: value.bigEndian, toByteOffset: offset, as: T.self)
+            }
+            raw.baseAddress!.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+            put(UInt8(0x45), 0)
+            put(dscp << 2, 1)
+            put(UInt16(size), 2)
+            put(UInt16(truncatingIfNeeded: sequence), 4)
+            put(UInt16(0x4000), 6)
+            put(UInt8(64), 8)
+            put(ipProtocol, 9)
+            put(source, 12)
+            put(destination, 16)
+            put(UInt16(40_000 + flow % 20_000), 20)
+            put(port, 22)
+            if ipProtocol == 6 {
+                // TCP with only ACK set: no SYN, so the engine's MSS clamp leaves it alone.
+                put(sequence, 24)
+                put(UInt16(0x5010), 32)
+                put(UInt16(65_535), 34)
+            } else {
+                put(UInt16(size - 20), 24)
+            }
+            let m = 20 + l4
+            put(flow, m)
+            put(sequence, m + 4)
+            put(sentAt.nanoseconds, m + 8)
+            put(aux, m + 16)
+            return size
         }
-        b.writeMultipleIntegers(flow, sequence, sentAt.nanoseconds, aux)
-        b.writeRepeatingByte(0, count: size - b.readableBytes)
         return b
     }
 
