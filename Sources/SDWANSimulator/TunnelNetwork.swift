@@ -133,21 +133,22 @@ public final class TunnelNetwork {
         addressMap[links[b][l].address] = (b, l)
     }
 
-    /// An inner packet from branch `b`'s LAN at the current instant.
-    public func sendFromEdge(_ b: Int, _ packet: ByteBuffer, classIndex: Int? = nil) {
+    /// An inner packet from branch `b`'s LAN at the current instant. Pass its last reference
+    /// (`consume`) so the engine builds the datagram in the packet's own buffer without a copy.
+    public func sendFromEdge(_ b: Int, _ packet: consuming ByteBuffer, classIndex: Int? = nil) {
         let now = simulation.now
         if let classIndex {
-            edges[b].handleInnerPacket(packet, classIndex: classIndex, now: now)
+            edges[b].handleInnerPacket(consume packet, classIndex: classIndex, now: now)
         } else {
-            edges[b].handleInnerPacket(packet, now: now)
+            edges[b].handleInnerPacket(consume packet, now: now)
         }
         drainEdge(b, now: now)
     }
 
     /// An inner packet from the data centre at the current instant.
-    public func sendFromHub(_ packet: ByteBuffer) {
+    public func sendFromHub(_ packet: consuming ByteBuffer) {
         let now = simulation.now
-        hub.handleInnerPacket(packet, now: now)
+        hub.handleInnerPacket(consume packet, now: now)
         drainHub(now: now)
     }
 

@@ -182,8 +182,9 @@ public final class HubEndpoint {
     }
 
     /// An inner packet from the data centre: routed to the branch whose allowed prefixes hold its
-    /// destination (longest prefix wins).
-    public func handleInnerPacket(_ packet: ByteBuffer, now: Instant) {
+    /// destination (longest prefix wins). Pass the packet's last reference (`consume`) to let the
+    /// branch's engine build the datagram in place.
+    public func handleInnerPacket(_ packet: consuming ByteBuffer, now: Instant) {
         guard let header = InnerPacketHeader.parse(packet) else {
             count(.unparseableInner)
             return
@@ -192,7 +193,7 @@ public final class HubEndpoint {
             count(.noRoute)
             return
         }
-        branches[b].engine.handleInnerPacket(packet, now: now)
+        branches[b].engine.handleInnerPacket(consume packet, now: now)
         drain(b, now: now)
     }
 

@@ -210,9 +210,9 @@ extension ScenarioRun {
             allocator: allocator
         )
         if flow.direction == .up {
-            network.sendFromHub(ack)
+            network.sendFromHub(consume ack)
         } else {
-            network.sendFromEdge(flow.branch, ack)
+            network.sendFromEdge(flow.branch, consume ack)
         }
     }
 
@@ -235,9 +235,9 @@ extension ScenarioRun {
     func send(_ flow: FlowRecord, sequence: UInt32, now: Instant, aux: UInt32 = 0) {
         let p = packet(flow, sequence: sequence, at: now, aux: aux)
         if flow.direction == .up {
-            network.sendFromEdge(flow.branch, p)
+            network.sendFromEdge(flow.branch, consume p)
         } else {
-            network.sendFromHub(p)
+            network.sendFromHub(consume p)
         }
     }
 }
