@@ -52,17 +52,19 @@ public struct DataFrameHeader: Hashable, Sendable {
     /// returns the bytes written.
     @discardableResult
     public func set(into buffer: inout ByteBuffer, at index: Int) -> Int {
-        var at = index
-        at += buffer.setInteger(classID, at: at)
-        at += buffer.setInteger(fecSequence == nil ? 0 : Self.flagFEC, at: at)
-        if let fecSequence { at += buffer.setInteger(fecSequence, at: at) }
-        at += buffer.setInteger(member.flow == nil ? 0 : Self.memberFlagFlow, at: at)
-        at += buffer.setInteger(member.tunnelSequence, at: at)
-        if let flow = member.flow {
-            at += buffer.setInteger(flow.id, at: at)
-            at += buffer.setInteger(flow.sequence, at: at)
+        let length = encodedLength
+        buffer.setFields(at: index, length: length) { w in
+            w.put(classID)
+            w.put(fecSequence == nil ? 0 : Self.flagFEC)
+            if let fecSequence { w.put(fecSequence) }
+            w.put(member.flow == nil ? 0 : Self.memberFlagFlow)
+            w.put(member.tunnelSequence)
+            if let flow = member.flow {
+                w.put(flow.id)
+                w.put(flow.sequence)
+            }
         }
-        return at - index
+        return length
     }
 
     /// Reads the header from a DATA frame body, leaving the reader index at the inner packet.

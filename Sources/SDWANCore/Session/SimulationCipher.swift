@@ -22,8 +22,10 @@ public enum SimulationCipher {
 extension SimulationCipher {
     /// Writes the null tag: key id ‖ counter (the layout of the real tag's 16 bytes).
     static func seal(_ buffer: inout ByteBuffer, keyID: UInt64, counter: UInt64) {
-        buffer.writeInteger(keyID)
-        buffer.writeInteger(counter)
+        buffer.writeFields(length: WireFormat.tagLength) { w in
+            w.put(keyID)
+            w.put(counter)
+        }
     }
 
     /// Checks and trims the null tag; the readable bytes must hold header, timestamp and tag.
