@@ -50,6 +50,9 @@ public struct LinkShaper<Element> {
 
     public var configuration: Configuration
     private var queues: [CircularBuffer<Queued>]
+    /// Items in all queues: the engine asks every link's shaper after every input, and most are
+    /// empty most of the time.
+    private var queuedItems = 0
     private var queuedBytes: [Int]
     private var tokens: Double
     private var lastRefill: Instant?
@@ -70,7 +73,7 @@ public struct LinkShaper<Element> {
 
     /// Bytes waiting in all queues.
     public var backlogBytes: Int { queuedBytes.reduce(0, +) }
-    public var isEmpty: Bool { queues.allSatisfy { $0.isEmpty } }
+    public var isEmpty: Bool { queuedItems == 0 }
 
     /// Bytes waiting at `priority`.
     public func backlogBytes(_ priority: Priority) -> Int { queuedBytes[priority.rawValue] }
@@ -84,6 +87,7 @@ public struct LinkShaper<Element> {
             return false
         }
         queues[p].append(Queued(element: element, size: size, enqueuedAt: now))
+        queuedItems += 1
         queuedBytes[p] += size
         return true
     }
@@ -91,14 +95,19 @@ public struct LinkShaper<Element> {
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
     /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
-        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
-        let size = queues[p].first!.size
+        guard queuedItems > 0, let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        // Taken out first and put back when the bucket lacks tokens: reading the head in place
+        // would copy it (and retain its buffer) just for its size.
+        let item = queues[p].removeFirst()
         if configuration.rateBitsPerSecond > 0 {
             refill(now)
-            guard tokens >= Double(size) else { return nil }
-            tokens -= Double(size)
+            guard tokens >= Double(item.size) else {
+                queues[p].prepend(item)
+                return nil
+            }
+            tokens -= Double(item.size)
         }
-        let item = queues[p].removeFirst()
+        queuedItems -= 1
         queuedBytes[p] -= item.size
         sent[p] &+= 1
         return (item.element, now - item.enqueuedAt)
@@ -108,7 +117,7 @@ public struct LinkShaper<Element> {
     /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
     /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
     public func nextDeadline() -> Instant? {
-        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        guard queuedItems > 0, let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
         let missing = Double(queues[p].first!.size) - tokens
         if missing <= 0 { return last }
