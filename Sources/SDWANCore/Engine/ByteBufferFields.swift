@@ -28,6 +28,43 @@ extension ByteBuffer {
     }
 }
 
+extension ByteBuffer {
+    /// Reads big-endian fields from the readable bytes in one access (see `setFields`: NIO's
+    /// `getInteger`/`readInteger` cost the same per-field checks). Nothing moves the reader index.
+    @inline(__always)
+    func withFieldReader<R>(_ body: (inout FieldReader) -> R) -> R {
+        withUnsafeReadableBytes { raw in
+            var reader = FieldReader(bytes: raw)
+            return body(&reader)
+        }
+    }
+}
+
+/// Big-endian loads from the readable bytes a `ByteBuffer` lent out; `nil` past their end, as
+/// `getInteger` (offsets are relative to the reader index).
+struct FieldReader {
+    let bytes: UnsafeRawBufferPointer
+    /// Where `read` takes its next field.
+    var offset = 0
+
+    init(bytes: UnsafeRawBufferPointer) {
+        self.bytes = bytes
+    }
+
+    @inline(__always)
+    func get<T: FixedWidthInteger>(at offset: Int, as: T.Type = T.self) -> T? {
+        guard offset >= 0, offset + MemoryLayout<T>.size <= bytes.count else { return nil }
+        return T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    @inline(__always)
+    mutating func read<T: FixedWidthInteger>(as: T.Type = T.self) -> T? {
+        guard let value = get(at: offset, as: T.self) else { return nil }
+        offset += MemoryLayout<T>.size
+        return value
+    }
+}
+
 /// Sequential big-endian stores into raw bytes a `ByteBuffer` lent out (`setFields`, `writeFields`).
 struct FieldWriter {
     let base: UnsafeMutableRawPointer

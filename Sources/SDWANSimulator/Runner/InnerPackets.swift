@@ -84,14 +84,18 @@ enum InnerPackets {
 
     /// The marker of a delivered packet, or `nil` for a packet the sources did not write.
     static func marker(of packet: ByteBuffer) -> (flow: UInt32, sequence: UInt32, sentAt: Instant, aux: UInt32)? {
-        let at = packet.readerIndex
-        guard let proto = packet.getInteger(at: at + 9, as: UInt8.self) else { return nil }
-        let m = at + 20 + l4Length(proto)
-        guard let flow = packet.getInteger(at: m, as: UInt32.self),
-            let sequence = packet.getInteger(at: m + 4, as: UInt32.self),
-            let sent = packet.getInteger(at: m + 8, as: Int64.self),
-            let aux = packet.getInteger(at: m + 16, as: UInt32.self)
-        else { return nil }
-        return (flow, sequence, Instant(nanoseconds: sent), aux)
+        // One raw access (NIO's getInteger checks every field; this runs for every delivery).
+        packet.withUnsafeReadableBytes { raw in
+            func get<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T? {
+                guard offset >= 0, offset + MemoryLayout<T>.size <= raw.count else { return nil }
+                return T(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
+            }
+            guard let proto = get(9, UInt8.self) else { return nil }
+            let m = 20 + l4Length(proto)
+            guard let flow = get(m, UInt32.self), let sequence = get(m + 4, UInt32.self),
+                let sent = get(m + 8, Int64.self), let aux = get(m + 16, UInt32.self)
+            else { return nil }
+            return (flow, sequence, Instant(nanoseconds: sent), aux)
+        }
     }
 }
