@@ -234,26 +234,41 @@ public final class TunnelEngine {
         }
         // The monitors' probes and reports can only leave with keys and a destination; their
         // timers wait until then (a due frame that cannot leave must not re-arm the timer at once).
+        // The arrays are walked through one unsafe buffer each (no uniqueness check per element);
+        // the closures capture only constants, so they need no dynamic exclusivity checks.
         if isEstablished {
-            for i in links.indices where links[i].destination != nil {
-                deadline = Self.earlier(deadline, links[i].monitor.nextDeadline())
-                deadline = Self.earlier(deadline, Self.inPlace(&links[i].shaper) { $0.nextDeadline() })
+            let soFar = deadline
+            deadline = links.withUnsafeMutableBufferPointer { links in
+                var earliest = soFar
+                for i in links.indices where links[i].destination != nil {
+                    earliest = Self.earlier(earliest, links[i].monitor.nextDeadline())
+                    earliest = Self.earlier(earliest, Self.inPlace(&links[i].shaper) { $0.nextDeadline() })
+                }
+                return earliest
             }
         }
-        for c in classes.indices {
-            if classes[c].encoder != nil {
-                deadline = Self.earlier(deadline, Self.inPlace(&classes[c].encoder!) { $0.nextDeadline() })
+        let soFar = deadline
+        deadline = classes.withUnsafeMutableBufferPointer { classes in
+            var earliest = soFar
+            for c in classes.indices {
+                if classes[c].encoder != nil {
+                    earliest = Self.earlier(earliest, Self.inPlace(&classes[c].encoder!) { $0.nextDeadline() })
+                }
+                if classes[c].decoder != nil {
+                    earliest = Self.earlier(earliest, Self.inPlace(&classes[c].decoder!) { $0.nextDeadline() })
+                }
+                if let first = classes[c].hold.first {
+                    earliest = Self.earlier(earliest, first.since + classes[c].trafficClass.hold.maxWait)
+                }
+                if classes[c].reorder != nil {
+                    let hold = classes[c].reorderHold
+                    earliest = Self.earlier(
+                        earliest,
+                        Self.inPlace(&classes[c].reorder!) { $0.nextDeadline(hold: hold) }
+                    )
+                }
             }
-            if classes[c].decoder != nil {
-                deadline = Self.earlier(deadline, Self.inPlace(&classes[c].decoder!) { $0.nextDeadline() })
-            }
-            if let first = classes[c].hold.first {
-                deadline = Self.earlier(deadline, first.since + classes[c].trafficClass.hold.maxWait)
-            }
-            if classes[c].reorder != nil {
-                let hold = classes[c].reorderHold
-                deadline = Self.earlier(deadline, Self.inPlace(&classes[c].reorder!) { $0.nextDeadline(hold: hold) })
-            }
+            return earliest
         }
         return deadline
     }
