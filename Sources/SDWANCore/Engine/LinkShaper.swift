@@ -50,6 +50,9 @@ public struct LinkShaper<Element> {
 
     public var configuration: Configuration
     private var queues: [CircularBuffer<Queued>]
+    /// The items' sizes, in step with `queues`: the head's size is read on every dequeue and
+    /// deadline, and reading it from `queues` copied the head item (retaining its buffer).
+    private var sizes: [CircularBuffer<Int>]
     /// Items in all queues: the engine asks every link's shaper after every input, and most are
     /// empty most of the time.
     private var queuedItems = 0
@@ -65,6 +68,7 @@ public struct LinkShaper<Element> {
     public init(configuration: Configuration) {
         self.configuration = configuration
         queues = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
+        sizes = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
         queuedBytes = Priority.allCases.map { _ in 0 }
         tokens = Double(configuration.burstBytes)
         dropped = Priority.allCases.map { _ in 0 }
@@ -87,6 +91,7 @@ public struct LinkShaper<Element> {
             return false
         }
         queues[p].append(Queued(element: element, size: size, enqueuedAt: now))
+        sizes[p].append(size)
         queuedItems += 1
         queuedBytes[p] += size
         return true
@@ -95,18 +100,15 @@ public struct LinkShaper<Element> {
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
     /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
-        guard queuedItems > 0, let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
-        // Taken out first and put back when the bucket lacks tokens: reading the head in place
-        // would copy it (and retain its buffer) just for its size.
-        let item = queues[p].removeFirst()
+        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        let size = sizes[p].first!
         if configuration.rateBitsPerSecond > 0 {
             refill(now)
-            guard tokens >= Double(item.size) else {
-                queues[p].prepend(item)
-                return nil
-            }
-            tokens -= Double(item.size)
+            guard tokens >= Double(size) else { return nil }
+            tokens -= Double(size)
         }
+        let item = queues[p].removeFirst()
+        sizes[p].removeFirst()
         queuedItems -= 1
         queuedBytes[p] -= item.size
         sent[p] &+= 1
@@ -117,9 +119,9 @@ public struct LinkShaper<Element> {
     /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
     /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
     public func nextDeadline() -> Instant? {
-        guard queuedItems > 0, let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
-        let missing = Double(queues[p].first!.size) - tokens
+        let missing = Double(sizes[p].first!) - tokens
         if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
         return last + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))
