@@ -264,8 +264,10 @@ public struct PathMonitor: Sendable {
 
     // MARK: Outputs
 
-    /// Whether `pollFrame(now:…)` would write anything: the same conditions, read without
-    /// touching state (the engine asks after every input; most of the time nothing is due).
+    /// Whether `pollFrame(now:…)` may write anything: its conditions, read without touching state
+    /// (the engine asks after every input; most of the time nothing is due). `false` means
+    /// `pollFrame` would write nothing and change nothing; `true` may still come to nothing (a
+    /// probe postponed or suppressed).
     /// `mutating` only so that the call borrows the monitor in place (see `nextDeadline`).
     public mutating func hasFrameDue(now: Instant) -> Bool {
         now >= scheduler.nextDue || reportWithProbe
