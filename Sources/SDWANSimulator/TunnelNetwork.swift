@@ -26,11 +26,14 @@ public struct NetworkLink {
 /// engines, driven exactly as the live nodes drive them (docs/simulator.md, "Event loop").
 ///
 /// Endpoint numbering for timers: 0 is the hub, 1 + b is branch b's edge.
+///
+/// The hot stored properties skip Swift's dynamic exclusivity checks (`@exclusivity(unchecked)`):
+/// the network runs on one thread and never re-enters itself (as `TunnelEngine`).
 public final class TunnelNetwork {
-    public var simulation = Simulation<NetworkEvent>()
-    public private(set) var hub: HubEndpoint
-    public private(set) var edges: [TunnelEngine] = []
-    public var links: [[NetworkLink]] = []
+    @exclusivity(unchecked) public var simulation = Simulation<NetworkEvent>()
+    @exclusivity(unchecked) public private(set) var hub: HubEndpoint
+    @exclusivity(unchecked) public private(set) var edges: [TunnelEngine] = []
+    @exclusivity(unchecked) public var links: [[NetworkLink]] = []
     /// The hub's address (one listener).
     public let hubAddress = UDPEndpoint(address: .v4(0xC000_0201), port: 51_820)
     /// Where the virtual wall clock starts (2027-01-15), for handshake timestamps.
@@ -38,17 +41,17 @@ public final class TunnelNetwork {
     /// Datagrams the hub sent to an address no link has (after a rebind, like a NAT would drop).
     public private(set) var unroutable: UInt64 = 0
     /// Every datagram carried by a link (offered to a link model), probes and parity included.
-    public private(set) var datagramsCarried: UInt64 = 0
-    private var addressMap: [UDPEndpoint: (branch: Int, link: Int)] = [:]
+    @exclusivity(unchecked) public private(set) var datagramsCarried: UInt64 = 0
+    @exclusivity(unchecked) private var addressMap: [UDPEndpoint: (branch: Int, link: Int)] = [:]
     /// Timer firings at the current instant, to turn an engine whose deadline never advances into
     /// a clear failure instead of a hang.
-    private var firingsAtInstant: (at: Instant, count: Int) = (.zero, 0)
+    @exclusivity(unchecked) private var firingsAtInstant: (at: Instant, count: Int) = (.zero, 0)
 
     /// Called for every inner packet delivered: branch index (or `nil` for the hub side), the
     /// delivery and the instant.
-    public var onDelivery: ((Int?, Delivery, Instant) -> Void)?
+    @exclusivity(unchecked) public var onDelivery: ((Int?, Delivery, Instant) -> Void)?
     /// Called for every engine event: branch index (or `nil` for the hub), the event and the instant.
-    public var onEvent: ((Int?, EngineEvent, Instant) -> Void)?
+    @exclusivity(unchecked) public var onEvent: ((Int?, EngineEvent, Instant) -> Void)?
 
     public init(hub: HubEndpoint) {
         self.hub = hub
@@ -130,21 +133,22 @@ public final class TunnelNetwork {
         addressMap[links[b][l].address] = (b, l)
     }
 
-    /// An inner packet from branch `b`'s LAN at the current instant.
-    public func sendFromEdge(_ b: Int, _ packet: ByteBuffer, classIndex: Int? = nil) {
+    /// An inner packet from branch `b`'s LAN at the current instant. Pass its last reference
+    /// (`consume`) so the engine builds the datagram in the packet's own buffer without a copy.
+    public func sendFromEdge(_ b: Int, _ packet: consuming ByteBuffer, classIndex: Int? = nil) {
         let now = simulation.now
         if let classIndex {
-            edges[b].handleInnerPacket(packet, classIndex: classIndex, now: now)
+            edges[b].handleInnerPacket(consume packet, classIndex: classIndex, now: now)
         } else {
-            edges[b].handleInnerPacket(packet, now: now)
+            edges[b].handleInnerPacket(consume packet, now: now)
         }
         drainEdge(b, now: now)
     }
 
     /// An inner packet from the data centre at the current instant.
-    public func sendFromHub(_ packet: ByteBuffer) {
+    public func sendFromHub(_ packet: consuming ByteBuffer) {
         let now = simulation.now
-        hub.handleInnerPacket(packet, now: now)
+        hub.handleInnerPacket(consume packet, now: now)
         drainHub(now: now)
     }
 

@@ -52,33 +52,39 @@ public struct DataFrameHeader: Hashable, Sendable {
     /// returns the bytes written.
     @discardableResult
     public func set(into buffer: inout ByteBuffer, at index: Int) -> Int {
-        var at = index
-        at += buffer.setInteger(classID, at: at)
-        at += buffer.setInteger(fecSequence == nil ? 0 : Self.flagFEC, at: at)
-        if let fecSequence { at += buffer.setInteger(fecSequence, at: at) }
-        at += buffer.setInteger(member.flow == nil ? 0 : Self.memberFlagFlow, at: at)
-        at += buffer.setInteger(member.tunnelSequence, at: at)
-        if let flow = member.flow {
-            at += buffer.setInteger(flow.id, at: at)
-            at += buffer.setInteger(flow.sequence, at: at)
+        let length = encodedLength
+        buffer.setFields(at: index, length: length) { w in
+            w.put(classID)
+            w.put(fecSequence == nil ? 0 : Self.flagFEC)
+            if let fecSequence { w.put(fecSequence) }
+            w.put(member.flow == nil ? 0 : Self.memberFlagFlow)
+            w.put(member.tunnelSequence)
+            if let flow = member.flow {
+                w.put(flow.id)
+                w.put(flow.sequence)
+            }
         }
-        return at - index
+        return length
     }
 
     /// Reads the header from a DATA frame body, leaving the reader index at the inner packet.
+    /// One raw access (`withFieldReader`); on failure the reader index is left where it was.
     public static func read(from body: inout ByteBuffer) -> Result<DataFrameHeader, ContainerError> {
-        guard let classID = body.readInteger(as: UInt8.self), let flags = body.readInteger(as: UInt8.self) else {
-            return .failure(.truncated)
+        let (result, consumed) = body.withFieldReader { r -> (Result<DataFrameHeader, ContainerError>, Int) in
+            guard let classID = r.read(as: UInt8.self), let flags = r.read(as: UInt8.self) else {
+                return (.failure(.truncated), 0)
+            }
+            guard flags & ~flagFEC == 0 else { return (.failure(.reservedBitsSet), 0) }
+            var fec: UInt32?
+            if flags & flagFEC != 0 {
+                guard let sequence = r.read(as: UInt32.self) else { return (.failure(.truncated), 0) }
+                fec = sequence
+            }
+            let member = DataMemberHeader.read(&r)
+            return (member.map { DataFrameHeader(classID: classID, fecSequence: fec, member: $0) }, r.offset)
         }
-        guard flags & ~flagFEC == 0 else { return .failure(.reservedBitsSet) }
-        var fec: UInt32?
-        if flags & flagFEC != 0 {
-            guard let sequence = body.readInteger(as: UInt32.self) else { return .failure(.truncated) }
-            fec = sequence
-        }
-        return DataMemberHeader.read(from: &body).map {
-            DataFrameHeader(classID: classID, fecSequence: fec, member: $0)
-        }
+        if case .success = result { body.moveReaderIndex(forwardBy: consumed) }
+        return result
     }
 }
 
@@ -116,14 +122,21 @@ public struct DataMemberHeader: Hashable, Sendable {
 
     /// Reads a member header (from a DATA frame or a recovered member), leaving the reader index at
     /// the inner packet.
+    /// On failure the reader index is left where it was.
     public static func read(from body: inout ByteBuffer) -> Result<DataMemberHeader, ContainerError> {
-        guard let flags = body.readInteger(as: UInt8.self), let sequence = body.readInteger(as: UInt64.self) else {
+        let (result, consumed) = body.withFieldReader { r in (read(&r), r.offset) }
+        if case .success = result { body.moveReaderIndex(forwardBy: consumed) }
+        return result
+    }
+
+    static func read(_ r: inout FieldReader) -> Result<DataMemberHeader, ContainerError> {
+        guard let flags = r.read(as: UInt8.self), let sequence = r.read(as: UInt64.self) else {
             return .failure(.truncated)
         }
         guard flags & ~DataFrameHeader.memberFlagFlow == 0 else { return .failure(.reservedBitsSet) }
         var header = DataMemberHeader(tunnelSequence: sequence)
         if flags & DataFrameHeader.memberFlagFlow != 0 {
-            guard let id = body.readInteger(as: UInt16.self), let seq = body.readInteger(as: UInt32.self) else {
+            guard let id = r.read(as: UInt16.self), let seq = r.read(as: UInt32.self) else {
                 return .failure(.truncated)
             }
             header.flow = Flow(id: id, sequence: seq)

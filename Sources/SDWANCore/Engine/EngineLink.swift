@@ -47,7 +47,7 @@ struct EngineLink {
 
     /// The path selector's view of the link: our forward direction's quality, as the peer reports.
     func candidate(index: Int) -> LinkCandidate {
-        let quality = monitor.quality
+        let quality = monitor.selectionQuality
         let rtt = quality.smoothedRTT ?? .seconds(1)
         let forward = quality.forward
         let reverse = quality.reverse

@@ -42,6 +42,9 @@ public struct FlowReorder: Sendable {
 
     public static let flowBuckets = 1_024
     private var flows: [Flow]
+    /// The flows whose `holdingSince` is set, in no particular order: deadlines and timeouts look
+    /// at these few instead of scanning all 1 024 buckets after every packet.
+    private var holdingFlows: [Int] = []
     private var heldTotal = 0
     public let maxHeld: Int
     public let deliverLate: Bool
@@ -87,7 +90,7 @@ public struct FlowReorder: Sendable {
         flows[f].held.insert(Held(sequence: sequence, packet: packet, recovered: recovered), at: index)
         heldTotal += 1
         counters.held &+= 1
-        if flows[f].holdingSince == nil { flows[f].holdingSince = now }
+        if flows[f].holdingSince == nil { setHolding(f, since: now) }
         if heldTotal > maxHeld, let oldest = oldestHoldingFlow() {
             counters.forcedReleases &+= 1
             skipGap(oldest, now: now, deliver: deliver)
@@ -97,17 +100,28 @@ public struct FlowReorder: Sendable {
     /// Skips the gaps whose hold ran out at `now`.
     public mutating func handleTimeout(now: Instant, hold: TimeSpan, deliver: (ByteBuffer, Bool) -> Void) {
         guard heldTotal > 0 else { return }
-        for f in flows.indices {
-            guard let since = flows[f].holdingSince, now - since >= hold else { continue }
+        // In ascending flow order (the order deliveries come out in), each flow at most once.
+        var last = -1
+        while true {
+            var next = Int.max
+            for f in holdingFlows where f > last && f < next {
+                if let since = flows[f].holdingSince, now - since >= hold { next = f }
+            }
+            guard next != Int.max else { return }
             counters.holdTimeouts &+= 1
-            skipGap(f, now: now, deliver: deliver)
+            skipGap(next, now: now, deliver: deliver)
+            last = next
         }
     }
 
     /// The earliest instant a hold runs out.
     public func nextDeadline(hold: TimeSpan) -> Instant? {
         guard heldTotal > 0 else { return nil }
-        return flows.lazy.compactMap { $0.holdingSince }.min().map { $0 + hold }
+        var earliest: Instant?
+        for f in holdingFlows {
+            if let since = flows[f].holdingSince, earliest == nil || since < earliest! { earliest = since }
+        }
+        return earliest.map { $0 + hold }
     }
 
     /// Packets waiting in all flows.
@@ -132,16 +146,29 @@ public struct FlowReorder: Sendable {
             if let since = flows[f].holdingSince { counters.longestHold = max(counters.longestHold, now - since) }
             flows[f].held.removeFirst(delivered)
             heldTotal -= delivered
-            flows[f].holdingSince = flows[f].held.isEmpty ? nil : now
+            setHolding(f, since: flows[f].held.isEmpty ? nil : now)
         }
     }
 
+    /// The flow holding longest; the lowest flow index among equals.
     private func oldestHoldingFlow() -> Int? {
         var best: (index: Int, since: Instant)?
-        for f in flows.indices {
+        for f in holdingFlows {
             guard let since = flows[f].holdingSince else { continue }
-            if best == nil || since < best!.since { best = (f, since) }
+            if best == nil || since < best!.since || (since == best!.since && f < best!.index) { best = (f, since) }
         }
         return best?.index
+    }
+
+    /// Sets or clears flow `f`'s hold start, keeping `holdingFlows` in step.
+    private mutating func setHolding(_ f: Int, since: Instant?) {
+        let wasHolding = flows[f].holdingSince != nil
+        flows[f].holdingSince = since
+        if since != nil && !wasHolding {
+            holdingFlows.append(f)
+        } else if since == nil && wasHolding, let i = holdingFlows.firstIndex(of: f) {
+            holdingFlows.swapAt(i, holdingFlows.count - 1)
+            holdingFlows.removeLast()
+        }
     }
 }

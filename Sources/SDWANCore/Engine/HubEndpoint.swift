@@ -83,16 +83,17 @@ public final class HubEndpoint {
     }
 
     let responder: HandshakeResponder
-    var branches: [Branch] = []
-    var branchByKey: [PublicKey: Int] = [:]
-    var branchByIndex: [UInt32: Int] = [:]
-    var random: any RandomSource
+    // Confined to one thread like the engines (no re-entrancy): no dynamic exclusivity checks.
+    @exclusivity(unchecked) var branches: [Branch] = []
+    @exclusivity(unchecked) var branchByKey: [PublicKey: Int] = [:]
+    @exclusivity(unchecked) var branchByIndex: [UInt32: Int] = [:]
+    @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
-    var transmits = CircularBuffer<HubTransmit>(initialCapacity: 64)
-    var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
-    var events = CircularBuffer<(branch: String, event: EngineEvent)>(initialCapacity: 16)
-    public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)
+    @exclusivity(unchecked) var transmits = CircularBuffer<HubTransmit>(initialCapacity: 64)
+    @exclusivity(unchecked) var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) var events = CircularBuffer<(branch: String, event: EngineEvent)>(initialCapacity: 16)
+    @exclusivity(unchecked) public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)
 
     public init(
         privateKey: borrowing PrivateKey,
@@ -182,8 +183,9 @@ public final class HubEndpoint {
     }
 
     /// An inner packet from the data centre: routed to the branch whose allowed prefixes hold its
-    /// destination (longest prefix wins).
-    public func handleInnerPacket(_ packet: ByteBuffer, now: Instant) {
+    /// destination (longest prefix wins). Pass the packet's last reference (`consume`) to let the
+    /// branch's engine build the datagram in place.
+    public func handleInnerPacket(_ packet: consuming ByteBuffer, now: Instant) {
         guard let header = InnerPacketHeader.parse(packet) else {
             count(.unparseableInner)
             return
@@ -192,7 +194,7 @@ public final class HubEndpoint {
             count(.noRoute)
             return
         }
-        branches[b].engine.handleInnerPacket(packet, now: now)
+        branches[b].engine.handleInnerPacket(consume packet, now: now)
         drain(b, now: now)
     }
 
@@ -206,7 +208,12 @@ public final class HubEndpoint {
     }
 
     public func nextDeadline() -> Instant? {
-        branches.compactMap { $0.engine.nextDeadline() }.min()
+        // A loop, not `compactMap(…).min()`: this runs after every input and must not allocate.
+        var earliest: Instant?
+        for b in branches.indices {
+            if let d = branches[b].engine.nextDeadline(), earliest == nil || d < earliest! { earliest = d }
+        }
+        return earliest
     }
 
     // MARK: Outputs

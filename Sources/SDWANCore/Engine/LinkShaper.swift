@@ -50,6 +50,12 @@ public struct LinkShaper<Element> {
 
     public var configuration: Configuration
     private var queues: [CircularBuffer<Queued>]
+    /// The items' sizes, in step with `queues`: the head's size is read on every dequeue and
+    /// deadline, and reading it from `queues` copied the head item (retaining its buffer).
+    private var sizes: [CircularBuffer<Int>]
+    /// Items in all queues: the engine asks every link's shaper after every input, and most are
+    /// empty most of the time.
+    private var queuedItems = 0
     private var queuedBytes: [Int]
     private var tokens: Double
     private var lastRefill: Instant?
@@ -62,6 +68,7 @@ public struct LinkShaper<Element> {
     public init(configuration: Configuration) {
         self.configuration = configuration
         queues = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
+        sizes = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
         queuedBytes = Priority.allCases.map { _ in 0 }
         tokens = Double(configuration.burstBytes)
         dropped = Priority.allCases.map { _ in 0 }
@@ -70,7 +77,7 @@ public struct LinkShaper<Element> {
 
     /// Bytes waiting in all queues.
     public var backlogBytes: Int { queuedBytes.reduce(0, +) }
-    public var isEmpty: Bool { queues.allSatisfy { $0.isEmpty } }
+    public var isEmpty: Bool { queuedItems == 0 }
 
     /// Bytes waiting at `priority`.
     public func backlogBytes(_ priority: Priority) -> Int { queuedBytes[priority.rawValue] }
@@ -84,6 +91,8 @@ public struct LinkShaper<Element> {
             return false
         }
         queues[p].append(Queued(element: element, size: size, enqueuedAt: now))
+        sizes[p].append(size)
+        queuedItems += 1
         queuedBytes[p] += size
         return true
     }
@@ -91,14 +100,16 @@ public struct LinkShaper<Element> {
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
     /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
-        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
-        let size = queues[p].first!.size
+        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        let size = sizes[p].first!
         if configuration.rateBitsPerSecond > 0 {
             refill(now)
             guard tokens >= Double(size) else { return nil }
             tokens -= Double(size)
         }
         let item = queues[p].removeFirst()
+        sizes[p].removeFirst()
+        queuedItems -= 1
         queuedBytes[p] -= item.size
         sent[p] &+= 1
         return (item.element, now - item.enqueuedAt)
@@ -108,9 +119,9 @@ public struct LinkShaper<Element> {
     /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
     /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
     public func nextDeadline() -> Instant? {
-        guard let p = queues.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
-        let missing = Double(queues[p].first!.size) - tokens
+        let missing = Double(sizes[p].first!) - tokens
         if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
         return last + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))

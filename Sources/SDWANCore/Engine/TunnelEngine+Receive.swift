@@ -261,7 +261,7 @@ extension TunnelEngine {
         // at once rather than after its recovery run, which would only prolong the outage.
         if candidates.allSatisfy({ $0.status == .down }) {
             for i in links.indices where links[i].locallyUp && links[i].destination != nil {
-                let quality = links[i].monitor.quality
+                let quality = links[i].monitor.selectionQuality
                 let reverseAlive =
                     quality.reverse.lastAlive.map { now - $0 < links[i].monitor.detectionWindow } ?? false
                 let forwardAlive =

@@ -91,9 +91,11 @@ extension TunnelEngine {
             buffer = consume packet
             let start = buffer.readerIndex - prefix
             buffer.moveReaderIndex(to: start)
-            buffer.setRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength, at: start)
-            buffer.setInteger(FrameType.data.rawValue, at: start + 20)
-            buffer.setInteger(UInt16(header.encodedLength + innerLength), at: start + 21)
+            buffer.setFields(at: start, length: Self.frameStart) { w in
+                w.zero(WireFormat.transportHeaderLength + WireFormat.timestampLength)
+                w.put(FrameType.data.rawValue)
+                w.put(UInt16(header.encodedLength + innerLength))
+            }
             header.set(into: &buffer, at: start + Self.frameStart)
         } else {
             buffer = ByteBufferAllocator().buffer(capacity: prefix + packet.readableBytes + WireFormat.tagLength)
@@ -253,7 +255,13 @@ extension TunnelEngine {
             count(.noDestination)
             return
         }
-        payload.setInteger(WireTimestamp(now).microseconds, at: payload.readerIndex + WireFormat.transportHeaderLength)
+        let timestamp = WireTimestamp(now).microseconds
+        payload.setFields(
+            at: payload.readerIndex + WireFormat.transportHeaderLength,
+            length: WireFormat.timestampLength
+        ) {
+            $0.put(timestamp)
+        }
         // Probe + report together need under 128 bytes; ride only where they surely fit.
         if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
             while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
@@ -283,6 +291,8 @@ extension TunnelEngine {
     /// they are small, and queueing them behind bulk would measure our own queue, not the link).
     func sendMonitorFrames(onLink i: Int, now: Instant, reply: ProbeFrame? = nil) {
         guard isEstablished, links[i].destination != nil else { return }
+        // Most calls find nothing due: skip the scratch buffer then (pollFrame would write nothing).
+        guard reply != nil || links[i].monitor.hasFrameDue(now: now) else { return }
         // Frames are written into a reused scratch buffer; only a packet that really leaves gets a
         // buffer of its own (most calls write nothing).
         let empty = WireFormat.transportHeaderLength + WireFormat.timestampLength

@@ -96,14 +96,22 @@ public struct PathMonitor: Sendable {
     public var reverseCountWindow: CountLossWindow { reverse.countWindow }
 
     /// Everything measured, per direction (docs/path-selection.md, "Metrics").
-    public var quality: LinkQuality {
+    public var quality: LinkQuality { quality(percentiles: true) }
+
+    /// `quality` without the RTT percentiles (each sorts the sample window): what re-selection
+    /// reads for every link, ten times a second and after every status change.
+    var selectionQuality: LinkQuality { quality(percentiles: false) }
+
+    private func quality(percentiles: Bool) -> LinkQuality {
         var q = LinkQuality()
         q.smoothedRTT = rtt.smoothed
         q.rttVariation = rtt.variation
         q.minimumRTT = rtt.minimum
-        q.rttP50 = rtt.percentile(0.5)
-        q.rttP90 = rtt.percentile(0.9)
-        q.rttP99 = rtt.percentile(0.99)
+        if percentiles {
+            q.rttP50 = rtt.percentile(0.5)
+            q.rttP90 = rtt.percentile(0.9)
+            q.rttP99 = rtt.percentile(0.99)
+        }
         q.reverse.lossRatio = reverse.shortWindow.ratio
         q.reverse.lossSamples = reverse.shortWindow.samples
         q.reverse.longLossRatio = reverse.longWindow.ratio
@@ -255,6 +263,16 @@ public struct PathMonitor: Sendable {
     }
 
     // MARK: Outputs
+
+    /// Whether `pollFrame(now:…)` may write anything: its conditions, read without touching state
+    /// (the engine asks after every input; most of the time nothing is due). `false` means
+    /// `pollFrame` would write nothing and change nothing; `true` may still come to nothing (a
+    /// probe postponed or suppressed).
+    /// `mutating` only so that the call borrows the monitor in place (see `nextDeadline`).
+    public mutating func hasFrameDue(now: Instant) -> Bool {
+        now >= scheduler.nextDue || reportWithProbe
+            || (dataArrivalsSinceReport > 0 && now >= lastReportAt + configuration.reportInterval)
+    }
 
     /// Writes the next monitor frame due at `now` into `buffer` and returns its type, or `nil`
     /// when nothing is due. Call until `nil`: a probe may be followed by a report riding with it.

@@ -31,25 +31,28 @@ public struct InnerPacketHeader: Hashable, Sendable {
     }
 
     /// Parses the packet at the buffer's reader index; `nil` when it is not a well-formed IPv4 or
-    /// IPv6 header (the caller counts it and uses the default class).
+    /// IPv6 header (the caller counts it and uses the default class). One raw access for the whole
+    /// header (`withFieldReader`): NIO's checked `getInteger` per field cost more than the rest of
+    /// classification.
     public static func parse(_ packet: ByteBuffer) -> InnerPacketHeader? {
-        let at = packet.readerIndex
-        guard let first = packet.getInteger(at: at, as: UInt8.self) else { return nil }
-        switch first >> 4 {
-        case 4: return parseV4(packet, at: at, first: first)
-        case 6: return parseV6(packet, at: at)
-        default: return nil
+        packet.withFieldReader { r in
+            guard let first = r.get(at: 0, as: UInt8.self) else { return nil }
+            switch first >> 4 {
+            case 4: return parseV4(r, first: first)
+            case 6: return parseV6(r)
+            default: return nil
+            }
         }
     }
 
-    private static func parseV4(_ packet: ByteBuffer, at: Int, first: UInt8) -> InnerPacketHeader? {
+    private static func parseV4(_ r: FieldReader, first: UInt8) -> InnerPacketHeader? {
         let headerLength = Int(first & 0x0F) * 4
-        guard headerLength >= 20, packet.readableBytes >= headerLength,
-            let tos = packet.getInteger(at: at + 1, as: UInt8.self),
-            let flagsFragment = packet.getInteger(at: at + 6, as: UInt16.self),
-            let proto = packet.getInteger(at: at + 9, as: UInt8.self),
-            let source = packet.getInteger(at: at + 12, as: UInt32.self),
-            let destination = packet.getInteger(at: at + 16, as: UInt32.self)
+        guard headerLength >= 20, r.bytes.count >= headerLength,
+            let tos = r.get(at: 1, as: UInt8.self),
+            let flagsFragment = r.get(at: 6, as: UInt16.self),
+            let proto = r.get(at: 9, as: UInt8.self),
+            let source = r.get(at: 12, as: UInt32.self),
+            let destination = r.get(at: 16, as: UInt32.self)
         else { return nil }
         var header = InnerPacketHeader(
             source: .v4(source),
@@ -58,34 +61,34 @@ public struct InnerPacketHeader: Hashable, Sendable {
             transportProtocol: proto
         )
         // Ports only in the first fragment (fragment offset 0).
-        if flagsFragment & 0x1FFF == 0 { header.readPorts(packet, at: at + headerLength) }
+        if flagsFragment & 0x1FFF == 0 { header.readPorts(r, at: headerLength) }
         return header
     }
 
-    private static func parseV6(_ packet: ByteBuffer, at: Int) -> InnerPacketHeader? {
-        guard packet.readableBytes >= 40, let word = packet.getInteger(at: at, as: UInt32.self),
-            var next = packet.getInteger(at: at + 6, as: UInt8.self),
-            let sh = packet.getInteger(at: at + 8, as: UInt64.self),
-            let sl = packet.getInteger(at: at + 16, as: UInt64.self),
-            let dh = packet.getInteger(at: at + 24, as: UInt64.self),
-            let dl = packet.getInteger(at: at + 32, as: UInt64.self)
+    private static func parseV6(_ r: FieldReader) -> InnerPacketHeader? {
+        guard r.bytes.count >= 40, let word = r.get(at: 0, as: UInt32.self),
+            var next = r.get(at: 6, as: UInt8.self),
+            let sh = r.get(at: 8, as: UInt64.self),
+            let sl = r.get(at: 16, as: UInt64.self),
+            let dh = r.get(at: 24, as: UInt64.self),
+            let dl = r.get(at: 32, as: UInt64.self)
         else { return nil }
         let trafficClass = UInt8(truncatingIfNeeded: word >> 20)
-        var offset = at + 40
+        var offset = 40
         var firstFragment = true
         // RFC 8200 §4: walk hop-by-hop (0), routing (43), fragment (44), destination options (60),
         // at most 8 headers, to the upper-layer header.
         for _ in 0..<8 {
             switch next {
             case 0, 43, 60:
-                guard let nh = packet.getInteger(at: offset, as: UInt8.self),
-                    let len = packet.getInteger(at: offset + 1, as: UInt8.self)
+                guard let nh = r.get(at: offset, as: UInt8.self),
+                    let len = r.get(at: offset + 1, as: UInt8.self)
                 else { return nil }
                 next = nh
                 offset += (Int(len) + 1) * 8
             case 44:
-                guard let nh = packet.getInteger(at: offset, as: UInt8.self),
-                    let fragment = packet.getInteger(at: offset + 2, as: UInt16.self)
+                guard let nh = r.get(at: offset, as: UInt8.self),
+                    let fragment = r.get(at: offset + 2, as: UInt16.self)
                 else { return nil }
                 next = nh
                 firstFragment = fragment >> 3 == 0
@@ -97,18 +100,18 @@ public struct InnerPacketHeader: Hashable, Sendable {
                     dscp: trafficClass >> 2,
                     transportProtocol: next
                 )
-                if firstFragment { header.readPorts(packet, at: offset) }
+                if firstFragment { header.readPorts(r, at: offset) }
                 return header
             }
         }
         return nil
     }
 
-    private mutating func readPorts(_ packet: ByteBuffer, at offset: Int) {
+    private mutating func readPorts(_ r: FieldReader, at offset: Int) {
         switch transportProtocol {
         case 6, 17, 132, 136:
-            sourcePort = packet.getInteger(at: offset, as: UInt16.self)
-            destinationPort = packet.getInteger(at: offset + 2, as: UInt16.self)
+            sourcePort = r.get(at: offset, as: UInt16.self)
+            destinationPort = r.get(at: offset + 2, as: UInt16.self)
             if destinationPort == nil { sourcePort = nil }
         default:
             break

@@ -94,7 +94,11 @@ public final class BranchSession {
     }
 
     public func nextDeadline() -> Instant? {
-        [current, previous, next].compactMap { $0.map { $0.createdAt + SessionTimers.rejectAfterTime } }.min()
+        // No arrays: the hub's engine asks after every packet.
+        var oldest = current?.createdAt
+        if let created = previous?.createdAt, oldest == nil || created < oldest! { oldest = created }
+        if let created = next?.createdAt, oldest == nil || created < oldest! { oldest = created }
+        return oldest.map { $0 + SessionTimers.rejectAfterTime }
     }
 
     public func pollEvent() -> SessionEvent? { events.isEmpty ? nil : events.removeFirst() }

@@ -110,16 +110,18 @@ public final class EdgeSession {
 
     /// The earliest instant `handleTimeout` has work to do.
     public func nextDeadline() -> Instant? {
-        var deadlines: [Instant] = []
-        if let previous { deadlines.append(previous.createdAt + SessionTimers.rejectAfterTime) }
-        if let current { deadlines.append(current.createdAt + SessionTimers.rejectAfterTime) }
+        // No array: the engine asks after every packet.
+        var earliest: Instant?
+        func consider(_ d: Instant) { if earliest == nil || d < earliest! { earliest = d } }
+        if let previous { consider(previous.createdAt + SessionTimers.rejectAfterTime) }
+        if let current { consider(current.createdAt + SessionTimers.rejectAfterTime) }
         if pending != nil {
-            if let retryAt { deadlines.append(retryAt) }
+            if let retryAt { consider(retryAt) }
         } else if let current {
-            deadlines.append(current.createdAt + SessionTimers.rekeyAfterTime)
-            if let rekeyWantedAt { deadlines.append(rekeyWantedAt) }
+            consider(current.createdAt + SessionTimers.rekeyAfterTime)
+            if let rekeyWantedAt { consider(rekeyWantedAt) }
         }
-        return deadlines.min()
+        return earliest
     }
 
     public func pollTransmit() -> SessionTransmit? { transmits.isEmpty ? nil : transmits.removeFirst() }

@@ -22,8 +22,10 @@ public enum SimulationCipher {
 extension SimulationCipher {
     /// Writes the null tag: key id ‖ counter (the layout of the real tag's 16 bytes).
     static func seal(_ buffer: inout ByteBuffer, keyID: UInt64, counter: UInt64) {
-        buffer.writeInteger(keyID)
-        buffer.writeInteger(counter)
+        buffer.writeFields(length: WireFormat.tagLength) { w in
+            w.put(keyID)
+            w.put(counter)
+        }
     }
 
     /// Checks and trims the null tag; the readable bytes must hold header, timestamp and tag.
@@ -31,9 +33,11 @@ extension SimulationCipher {
         let minimum = WireFormat.transportHeaderLength + WireFormat.timestampLength + WireFormat.tagLength
         guard buffer.readableBytes >= minimum else { return .failure(.truncated) }
         let tagAt = buffer.writerIndex - WireFormat.tagLength
-        guard buffer.getInteger(at: tagAt, as: UInt64.self) == keyID,
-            buffer.getInteger(at: tagAt + 8, as: UInt64.self) == counter
-        else { return .failure(.authenticationFailed) }
+        let tag = buffer.readableBytes - WireFormat.tagLength
+        let matches = buffer.withFieldReader { r in
+            r.get(at: tag, as: UInt64.self) == keyID && r.get(at: tag + 8, as: UInt64.self) == counter
+        }
+        guard matches else { return .failure(.authenticationFailed) }
         buffer.moveWriterIndex(to: tagAt)
         return .success(())
     }

@@ -7,8 +7,9 @@ final class ClassStatistics {
     let classIndex: Int
     let direction: FlowDirection
     var flows: [FlowRecord] = []
-    var delays = DelayHistogram()
-    var deliveredBytes: UInt64 = 0
+    // Updated on every delivery, on one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var delays = DelayHistogram()
+    @exclusivity(unchecked) var deliveredBytes: UInt64 = 0
     var pathChanges: UInt64 = 0
     /// The class's links at this end the last time we looked (path changes are changes of it).
     var lastChoice: [Int]?

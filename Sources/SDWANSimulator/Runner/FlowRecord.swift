@@ -23,18 +23,19 @@ final class FlowRecord {
     let port: UInt16
     let start: Instant
     let stop: Instant
-    var source: Source
+    // Touched on every packet of the flow, on one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var source: Source
     var classIndex = 0
     var entry = 0
-    var random: SeededRandomSource
+    @exclusivity(unchecked) var random: SeededRandomSource
     /// The next tick this flow is waiting for (stale ticks are ignored).
-    var nextTick: Instant?
+    @exclusivity(unchecked) var nextTick: Instant?
 
-    private(set) var sent: UInt32 = 0
-    private var seen: [UInt64] = []
-    private(set) var delivered: UInt64 = 0
-    private var lastDelivery: Instant?
-    private(set) var longestGap: TimeSpan = .zero
+    @exclusivity(unchecked) private(set) var sent: UInt32 = 0
+    @exclusivity(unchecked) private var seen: [UInt64] = []
+    @exclusivity(unchecked) private(set) var delivered: UInt64 = 0
+    @exclusivity(unchecked) private var lastDelivery: Instant?
+    @exclusivity(unchecked) private(set) var longestGap: TimeSpan = .zero
 
     init(
         id: Int,
@@ -60,6 +61,16 @@ final class FlowRecord {
         self.stop = stop
         self.source = source
         self.random = random
+    }
+
+    /// Runs `body` on a bulk flow's window in place (`nil` for other flows). The enum's own copy is
+    /// released first, so the window's arrays stay uniquely referenced: mutating a copy taken out
+    /// of `source` duplicated the whole outstanding list on every packet (copy-on-write).
+    func withBulkWindow<R>(_ body: (inout AIMDWindow) -> R) -> R? {
+        guard case .bulk(var window) = source else { return nil }
+        source = .transactionResponses(packets: 0)
+        defer { source = .bulk(window) }
+        return body(&window)
     }
 
     /// The sequence number for the next packet (counts it as sent).

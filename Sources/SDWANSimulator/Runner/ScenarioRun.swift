@@ -18,16 +18,17 @@ public final class ScenarioRun {
     let network: TunnelNetwork
     let allocator = ByteBufferAllocator()
     let random: SeededRandomSource
-    var flows: [FlowRecord] = []
-    var entries: [ClassStatistics] = []
+    // Read on every delivery and tick, on one thread: no dynamic exclusivity checks.
+    @exclusivity(unchecked) var flows: [FlowRecord] = []
+    @exclusivity(unchecked) var entries: [ClassStatistics] = []
     var links: [[LinkObservation]] = []
     /// The hub's branch engines' class counters from before each restart.
     var retiredHubCounters: [[ClassCounters]] = []
     var steps: [TimelineStep] = []
     var restarts = 0
     var rebinds = 0
-    var unmarkedDeliveries: UInt64 = 0
-    var duplicateDeliveries: UInt64 = 0
+    @exclusivity(unchecked) var unmarkedDeliveries: UInt64 = 0
+    @exclusivity(unchecked) var duplicateDeliveries: UInt64 = 0
     let classifier: Classifier
     /// Branch names in topology order (looked up on every engine event; the topology is large).
     let branchNames: [String]

@@ -166,19 +166,19 @@ extension ScenarioRun {
             scheduleTick(flow, at: now + exponential(mean, &flow.random))
         case .transactionResponses:
             break
-        case .bulk(var window):
-            window.sweep(now: now)
-            if Double(window.inFlight) < window.window {
-                let sequence = flow.nextSequence()
-                window.sent(sequence, at: now)
-                flow.source = .bulk(window)
-                send(flow, sequence: sequence, now: now)
-                scheduleTick(flow, at: now + window.paceInterval)
-            } else {
-                flow.source = .bulk(window)
+        case .bulk:
+            let step = flow.withBulkWindow { window -> (sequence: UInt32?, wake: Instant?) in
+                window.sweep(now: now)
+                if Double(window.inFlight) < window.window {
+                    let sequence = flow.nextSequence()
+                    window.sent(sequence, at: now)
+                    return (sequence, now + window.paceInterval)
+                }
                 // Window full: wake for the oldest packet's timeout (acknowledgements wake it sooner).
-                if let timeout = window.nextTimeout { scheduleTick(flow, at: max(timeout, now + window.paceInterval)) }
+                return (nil, window.nextTimeout.map { max($0, now + window.paceInterval) })
             }
+            if let sequence = step?.sequence { send(flow, sequence: sequence, now: now) }
+            if let wake = step?.wake { scheduleTick(flow, at: wake) }
         }
     }
 
@@ -188,12 +188,11 @@ extension ScenarioRun {
     }
 
     func acknowledged(_ flow: FlowRecord, sequence: UInt32, sentAt: Instant, now: Instant) {
-        guard case .bulk(var window) = flow.source else { return }
-        window.acknowledge(sequence, sentAt: sentAt, now: now)
-        flow.source = .bulk(window)
-        if Double(window.inFlight) < window.window {
-            scheduleTick(flow, at: max(now, window.lastSend + window.paceInterval))
+        let wake = flow.withBulkWindow { window -> Instant? in
+            window.acknowledge(sequence, sentAt: sentAt, now: now)
+            return Double(window.inFlight) < window.window ? max(now, window.lastSend + window.paceInterval) : nil
         }
+        if let wake = wake ?? nil { scheduleTick(flow, at: wake) }
     }
 
     /// An acknowledgement travels back through the tunnel as a 64-byte packet of the same class.
@@ -211,9 +210,9 @@ extension ScenarioRun {
             allocator: allocator
         )
         if flow.direction == .up {
-            network.sendFromHub(ack)
+            network.sendFromHub(consume ack)
         } else {
-            network.sendFromEdge(flow.branch, ack)
+            network.sendFromEdge(flow.branch, consume ack)
         }
     }
 
@@ -236,9 +235,9 @@ extension ScenarioRun {
     func send(_ flow: FlowRecord, sequence: UInt32, now: Instant, aux: UInt32 = 0) {
         let p = packet(flow, sequence: sequence, at: now, aux: aux)
         if flow.direction == .up {
-            network.sendFromEdge(flow.branch, p)
+            network.sendFromEdge(flow.branch, consume p)
         } else {
-            network.sendFromHub(p)
+            network.sendFromHub(consume p)
         }
     }
 }

@@ -1,5 +1,6 @@
 import NIOCore
 import SDWANCore
+import SDWANLinkModel
 import Testing
 
 /// PROBE, PROBE_REPLY and RECEIVER_REPORT: byte layouts (docs/wire-format.md §5.1–5.2) and the
@@ -206,5 +207,33 @@ import Testing
         #expect(edge.quality.forward.cumulativeLost == 1 && edge.quality.forward.cumulativeReceived == 5)
         #expect(edge.dropCount(.replayedReport) == 2 && edge.dropCount(.inconsistentReport) == 2)
         #expect(edge.dropCount(.malformed) == 1 && edge.dropCount(.implausibleTimes) == 2)
+    }
+}
+
+/// `PathMonitor.hasFrameDue(now:)` lets the engine skip building a monitor packet: it must never
+/// say `false` when `pollFrame` would write something (probes, reports riding on probes, reports
+/// after data), on a lossy link with data both ways and on an idle one. (It may say `true` and
+/// `pollFrame` write nothing: a postponed or suppressed probe.)
+@Suite struct FrameDueTests {
+    @Test(arguments: [0, 50] as [Int64])
+    func hasFrameDueAgreesWithPollFrame(dataRate: Int64) {
+        var pair = MonitorPair(
+            seed: 11,
+            edgeToHub: .init(
+                delay: .milliseconds(20),
+                loss: LossProcess(model: .bernoulli(p: 0.02)),
+                dataRate: dataRate
+            ),
+            hubToEdge: .init(
+                delay: .milliseconds(25),
+                loss: LossProcess(model: .bernoulli(p: 0.02)),
+                dataRate: dataRate
+            )
+        )
+        pair.run(until: .zero + .seconds(30))
+        // 30 s, two sides, a probe every ≤ 100 ms when idle or a report every 50 ms with data:
+        // ≥ 600 drains write frames; 300 leaves room for the 2 % loss.
+        #expect(pair.drainsWithFrames > 300)
+        #expect(pair.frameDueMisses == 0)
     }
 }

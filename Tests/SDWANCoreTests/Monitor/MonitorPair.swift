@@ -45,6 +45,10 @@ struct MonitorPair {
     var now: Instant
     var events: [[LinkEvent]] = [[], []]
     var onEvent: ((Int, LinkEvent) -> Void)?
+    /// Drains where `hasFrameDue(now:)` said nothing was due but `pollFrame` then wrote a frame,
+    /// and drains where a frame was written (so the check is not vacuous).
+    var frameDueMisses = 0
+    var drainsWithFrames = 0
     private var counters: [UInt64] = [0, 0]
     private var nextData: [Instant]
     private var deadlines: [Instant?] = [nil, nil]
@@ -181,11 +185,16 @@ struct MonitorPair {
         var buffer: ByteBuffer?
         scratch.clear()
         initial?.write(.probeReply, to: &scratch)
+        let before = scratch.readableBytes
+        let due = side == 0 ? edge.hasFrameDue(now: now) : hub.hasFrameDue(now: now)
         if side == 0 {
             while edge.pollFrame(now: now, into: &scratch, using: &random) != nil {}
         } else {
             while hub.pollFrame(now: now, into: &scratch, using: &random) != nil {}
         }
+        let wrote = scratch.readableBytes > before
+        if wrote { drainsWithFrames += 1 }
+        if wrote && !due { frameDueMisses += 1 }
         if scratch.readableBytes > 0 {
             buffer = scratch
             scratch = allocator.buffer(capacity: 256)
