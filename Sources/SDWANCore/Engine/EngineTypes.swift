@@ -85,7 +85,8 @@ public struct ClassCounters: Hashable, Sendable {
     /// can step back by one then).
     public var recoveredByFEC: UInt64 = 0
     /// Members rebuilt from parity before their original arrived (parity on a faster link): the
-    /// rebuild was delivered early and the original then dropped as a duplicate (docs/fec.md).
+    /// rebuild was delivered early and the original then dropped as a duplicate (docs/fec.md, "In the
+    /// engine").
     public var rebuiltBeforeOriginal: UInt64 = 0
     /// Packets that waited in the hold queue (no link up).
     public var held: UInt64 = 0

@@ -139,7 +139,7 @@ extension TunnelEngine {
                 return
             case .originalAfterRebuild:
                 // The rebuild was early (parity outran this member), not a repair: move it from
-                // `recoveredByFEC` to `rebuiltBeforeOriginal` (docs/fec.md, "Counters").
+                // `recoveredByFEC` to `rebuiltBeforeOriginal` (docs/fec.md, "In the engine").
                 if classes[c].counters.recoveredByFEC > 0 { classes[c].counters.recoveredByFEC &-= 1 }
                 classes[c].counters.rebuiltBeforeOriginal &+= 1
                 classes[c].counters.duplicatesDropped &+= 1
