@@ -219,7 +219,7 @@ public struct Expectation: Hashable, Sendable {
     public static let classMetrics = [
         "residualLossRatio", "deliveryRatio", "longestGapMs", "oneWayDelayP50Ms", "oneWayDelayP99Ms",
         "oneWayDelayMaxMs", "rFactor", "mos", "goodputMbps", "overheadRatio", "pathChangesPerMinute",
-        "recoveredByFEC", "duplicatesDropped",
+        "recoveredByFEC", "rebuiltBeforeOriginal", "duplicatesDropped",
     ]
     /// Metrics of `links[]` entries (`detectedAfterMs`, `steeredAfterMs`: every blackout's).
     public static let linkMetrics = ["rawLossRatio", "detectedAfterMs", "steeredAfterMs", "stateChanges"]

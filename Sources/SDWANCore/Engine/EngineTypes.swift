@@ -82,8 +82,14 @@ public struct ClassCounters: Hashable, Sendable {
     public var delivered: UInt64 = 0
     /// Copies dropped by dedupe.
     public var duplicatesDropped: UInt64 = 0
-    /// Packets rebuilt from parity and delivered.
+    /// Losses FEC repaired: members rebuilt from parity and delivered whose original never
+    /// arrived (a rebuild whose original lands later moves to `rebuiltBeforeOriginal`, so this
+    /// can step back by one then).
     public var recoveredByFEC: UInt64 = 0
+    /// Members rebuilt from parity before their original arrived (parity on a faster link): the
+    /// rebuild was delivered early and the original then dropped as a duplicate (docs/fec.md, "In the
+    /// engine").
+    public var rebuiltBeforeOriginal: UInt64 = 0
     /// Packets that waited in the hold queue (no link up).
     public var held: UInt64 = 0
     /// Packets dropped from the hold queue (full or expired).

@@ -141,6 +141,14 @@ extension TunnelEngine {
                 classes[c].counters.duplicatesDropped &+= 1
                 count(.duplicate)
                 return
+            case .originalAfterRebuild:
+                // The rebuild was early (parity outran this member), not a repair: move it from
+                // `recoveredByFEC` to `rebuiltBeforeOriginal` (docs/fec.md, "In the engine").
+                if classes[c].counters.recoveredByFEC > 0 { classes[c].counters.recoveredByFEC &-= 1 }
+                classes[c].counters.rebuiltBeforeOriginal &+= 1
+                classes[c].counters.duplicatesDropped &+= 1
+                count(.duplicate)
+                return
             }
         }
         deliver(body, member: header.member, classIndex: c, recovered: false, now: now)
@@ -164,6 +172,9 @@ extension TunnelEngine {
     func deliver(_ packet: ByteBuffer, member: DataMemberHeader, classIndex c: Int, recovered: Bool, now: Instant) {
         switch dedupe.accept(member.tunnelSequence) {
         case .new:
+            // Counted here rather than on release, so that a rebuild held in the reorder stage is
+            // counted before its original can arrive and take it back.
+            if recovered { classes[c].counters.recoveredByFEC &+= 1 }
             guard let flow = member.flow else {
                 release(packet, classIndex: c, recovered: recovered)
                 return
@@ -189,7 +200,6 @@ extension TunnelEngine {
     /// The last step of the receive path: count and queue for the local side.
     func release(_ packet: ByteBuffer, classIndex c: Int, recovered: Bool) {
         classes[c].counters.delivered &+= 1
-        if recovered { classes[c].counters.recoveredByFEC &+= 1 }
         deliveries.append(Delivery(packet: packet, classIndex: c, recovered: recovered))
     }
 

@@ -44,8 +44,12 @@ public struct FECDecoder: Sendable {
     public enum MemberDisposition: Sendable, Equatable {
         /// New: deliver it.
         case deliver
-        /// Already delivered (received or recovered): drop it.
+        /// Already delivered (received, or recovered and its original already seen): drop it.
         case duplicate
+        /// The original of a member already rebuilt from parity (the parity came first, e.g. over
+        /// a faster link): drop it. The rebuild was early, not the repair of a loss; counted in
+        /// `rebuiltBeforeOriginal`. Later copies of it are `.duplicate`.
+        case originalAfterRebuild
         /// Older than the window, so whether it was delivered is no longer known: drop it.
         case tooOld
     }
@@ -63,8 +67,11 @@ public struct FECDecoder: Sendable {
         public var duplicateMembers = 0
         public var tooOldMembers = 0
         public var paritiesReceived = 0
-        /// Members rebuilt and delivered.
+        /// Members rebuilt and delivered (repairs and early rebuilds alike).
         public var recovered = 0
+        /// Rebuilt members whose original then arrived: `recovered − rebuiltBeforeOriginal` are
+        /// the losses repaired (so far as the window can tell).
+        public var rebuiltBeforeOriginal = 0
         /// Parity whose group had no member missing.
         public var parityUnneeded = 0
         /// Groups given up with two or more members missing (hold time or window passed).
@@ -87,6 +94,8 @@ public struct FECDecoder: Sendable {
         var sequence: UInt32 = 0
         var present = false
         var payload: ByteBuffer?
+        /// Rebuilt from parity and its original not seen yet.
+        var rebuilt = false
     }
 
     private struct Pending {
@@ -133,6 +142,11 @@ public struct FECDecoder: Sendable {
         }
         let i = Int(truncatingIfNeeded: sequence) & mask
         if slots[i].present && slots[i].sequence == sequence {
+            if slots[i].rebuilt {
+                slots[i].rebuilt = false
+                counters.rebuiltBeforeOriginal &+= 1
+                return .originalAfterRebuild
+            }
             counters.duplicateMembers &+= 1
             return .duplicate
         }
@@ -284,7 +298,12 @@ public struct FECDecoder: Sendable {
         } else {
             highest = sequence
         }
-        slots[Int(truncatingIfNeeded: sequence) & mask] = Slot(sequence: sequence, present: true, payload: out)
+        slots[Int(truncatingIfNeeded: sequence) & mask] = Slot(
+            sequence: sequence,
+            present: true,
+            payload: out,
+            rebuilt: true
+        )
         recoveredQueue.append(Recovered(sequence: sequence, payload: out, recoveredAt: now))
         counters.recovered &+= 1
     }

@@ -28,7 +28,9 @@ public struct ParityLinkEstimate: Sendable, Equatable {
 /// smallest one-way delay among the links that carried the group's data (the worst case). The
 /// member then arrives at d_data + wait = T_close + max(d_data, d_parity), which must stay within
 /// the class's one-way latency budget. Rules, in order:
-/// 1. a link that does not meet the class's SLA is never used;
+/// 1. a link that does not meet the class's SLA is not used while one does; when none does (the
+///    class itself rides a least-bad link), every link is a candidate: that is when loss is high
+///    and parity most needed;
 /// 2. the parity frame (longest member + FEC fields) must fit the link's frame budget;
 /// 3. the delay bound above must hold;
 /// 4. among the links left, prefer one that carried none of the group's data (its parity is then
@@ -42,9 +44,10 @@ public enum ParityPlacement {
 
     /// Why no parity link was chosen; the engine counts each (the group then goes unprotected).
     public enum Refusal: Sendable, Equatable, CaseIterable {
-        /// No link meets the class's SLA.
+        /// No link to consider (none up). The name is historical: links that miss the SLA are
+        /// candidates when no link meets it (rule 1).
         case noLinkMeetsSLA
-        /// No SLA-meeting link can carry the parity frame.
+        /// No candidate link can carry the parity frame.
         case parityDoesNotFit
         /// Every link that fits would make the recovered member later than the latency budget.
         case wouldBreakLatencyBudget
@@ -75,7 +78,9 @@ public enum ParityPlacement {
         let dataDelay = links.filter { dataLinks.contains($0.linkID) }.map(\.oneWayDelay).min() ?? .zero
         var best: (link: ParityLinkEstimate, wait: TimeSpan, otherLink: Bool)?
         var refusal = Refusal.noLinkMeetsSLA
-        for link in links where link.meetsLatencySLA {
+        // Rule 1: SLA-meeting links only, unless there are none (least-bad: parity still goes).
+        let anyMeetsSLA = links.contains { $0.meetsLatencySLA }
+        for link in links where link.meetsLatencySLA || !anyMeetsSLA {
             guard parityFrameLength <= link.frameBudget else {
                 if refusal == .noLinkMeetsSLA { refusal = .parityDoesNotFit }
                 continue

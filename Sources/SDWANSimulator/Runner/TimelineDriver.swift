@@ -107,6 +107,7 @@ extension ClassCounters {
         delivered &+= other.delivered
         duplicatesDropped &+= other.duplicatesDropped
         recoveredByFEC &+= other.recoveredByFEC
+        rebuiltBeforeOriginal &+= other.rebuiltBeforeOriginal
         held &+= other.held
         holdDropped &+= other.holdDropped
         sentOffSLA &+= other.sentOffSLA

@@ -80,6 +80,7 @@ extension ScenarioRun {
         case "overheadRatio": entry.overheadRatio
         case "pathChangesPerMinute": entry.pathChangesPerMinute
         case "recoveredByFEC": Double(entry.recoveredByFEC)
+        case "rebuiltBeforeOriginal": Double(entry.rebuiltBeforeOriginal)
         case "duplicatesDropped": Double(entry.duplicatesDropped)
         default: nil
         }

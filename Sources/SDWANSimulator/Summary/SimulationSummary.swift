@@ -101,8 +101,11 @@ public struct ClassSummary: Codable, Sendable {
     public var delivered: UInt64
     /// Copies the receiving engine's dedupe dropped.
     public var duplicatesDropped: UInt64
-    /// Packets the receiving engine rebuilt from parity.
+    /// Losses the receiving engine repaired from parity (rebuilt, and the original never came).
     public var recoveredByFEC: UInt64
+    /// Members the receiving engine rebuilt from parity before their original arrived (parity on
+    /// a faster link): delivered early, not losses repaired.
+    public var rebuiltBeforeOriginal: UInt64
     /// 1 − delivered ÷ sent.
     public var residualLossRatio: Double
     public var oneWayDelayMs: Delay

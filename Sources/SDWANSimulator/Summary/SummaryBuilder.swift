@@ -76,6 +76,7 @@ extension ScenarioRun {
             delivered: delivered,
             duplicatesDropped: receiver.duplicatesDropped,
             recoveredByFEC: receiver.recoveredByFEC,
+            rebuiltBeforeOriginal: receiver.rebuiltBeforeOriginal,
             residualLossRatio: residual,
             oneWayDelayMs: .init(
                 p50: p50.map(Self.ms),

@@ -222,3 +222,65 @@ import Testing
         #expect(controller.desiredSetting(lossRatio: 0.05) == .on(groupSize: 4))
     }
 }
+
+/// When no link meets the class's SLA (10 % loss everywhere: R < rStay on every link) the class
+/// rides its least-bad link, and parity must still go — on another link when there is one, on the
+/// data link itself when it is the only one — rather than FEC switching off when loss is highest.
+@Suite struct ParityPlacementLeastBadTests {
+    @Test func parityStillGoesWhenNoLinkMeetsTheSLA() {
+        let closing = TimeSpan.milliseconds(20)
+        let links = [
+            FECPlacementAndAdaptationTests.link(0, ms: 20, loss: 0.10, sla: false),
+            FECPlacementAndAdaptationTests.link(1, ms: 30, loss: 0.10, sla: false),
+        ]
+        let other = ParityPlacement.choose(
+            dataLinks: [0],
+            links: links,
+            groupClosingTime: closing,
+            latencyBudget: .milliseconds(150),
+            parityFrameLength: 1000
+        )
+        // Wait = 20 + (30 − 20) ms.
+        #expect(other == .link(1, recoveryWait: .milliseconds(30)))
+        let alone = ParityPlacement.choose(
+            dataLinks: [0],
+            links: [links[0]],
+            groupClosingTime: closing,
+            latencyBudget: .milliseconds(150),
+            parityFrameLength: 1000
+        )
+        #expect(alone == .link(0, recoveryWait: closing))
+        // The other rules still hold in the least-bad case.
+        let tooBig = ParityPlacement.choose(
+            dataLinks: [0],
+            links: links,
+            groupClosingTime: closing,
+            latencyBudget: .milliseconds(150),
+            parityFrameLength: 1401
+        )
+        #expect(tooBig == .none(.parityDoesNotFit))
+        let none = ParityPlacement.choose(
+            dataLinks: [0],
+            links: [],
+            groupClosingTime: closing,
+            latencyBudget: .milliseconds(150),
+            parityFrameLength: 1000
+        )
+        #expect(none == .none(.noLinkMeetsSLA))
+    }
+
+    @Test func aLinkMissingTheSLAIsStillSkippedWhileAnotherMeetsIt() {
+        let links = [
+            FECPlacementAndAdaptationTests.link(0, ms: 20),
+            FECPlacementAndAdaptationTests.link(1, ms: 10, loss: 0.0, sla: false),
+        ]
+        let decision = ParityPlacement.choose(
+            dataLinks: [0],
+            links: links,
+            groupClosingTime: .milliseconds(10),
+            latencyBudget: .milliseconds(150),
+            parityFrameLength: 1000
+        )
+        #expect(decision == .link(0, recoveryWait: .milliseconds(10)))
+    }
+}

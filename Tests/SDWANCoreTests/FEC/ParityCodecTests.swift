@@ -102,9 +102,12 @@ import Testing
             #expect(recovered.payload == members[missing])
             let none = decoder.pollRecovered()
             #expect(none == nil)
-            // The original arriving later, and the parity again: nothing delivered twice.
+            // The original arriving later (told apart from a plain duplicate: the rebuild was
+            // early), a second copy of it, and the parity again: nothing delivered twice.
             let late = decoder.receiveMember(sequence: recovered.sequence, payload: members[missing], now: .zero)
-            #expect(late == .duplicate)
+            #expect(late == .originalAfterRebuild)
+            let copy = decoder.receiveMember(sequence: recovered.sequence, payload: members[missing], now: .zero)
+            #expect(copy == .duplicate)
             decoder.receiveParityFrame(body, now: .zero)
             let noneAgain = decoder.pollRecovered()
             #expect(noneAgain == nil)
@@ -128,8 +131,10 @@ import Testing
         let recovered = try #require(polled)
         #expect(recovered.sequence == 1 && recovered.payload == members[1])
         #expect(decoder.pendingParityCount == 0)
+        // Member 1 was rebuilt before it arrived: its original is not delivered again.
         let again = decoder.receiveMember(sequence: 1, payload: members[1], now: .zero)
-        #expect(again == .duplicate)
+        #expect(again == .originalAfterRebuild)
+        #expect(decoder.counters.rebuiltBeforeOriginal == 1)
     }
 
     @Test func twoLossesInAGroupAreCountedUnrecoverableWhenTheHoldTimeEnds() {
