@@ -22,6 +22,8 @@ public final class EdgeNode: @unchecked Sendable {
     var linkSockets: [UDPLinkSocket?]
     var linkSlot = [Int](repeating: -1, count: 256)
     var forwardSockets: [UDPLinkSocket?]
+    /// The TUN device facing the LAN (`ingress.tun`; EdgeNode+TUN.swift).
+    var tun: TUNDevice?
     var flows: EdgeFlowTable
     var outgoing: [[OutgoingDatagram]]
     var timer = EngineTimer()
@@ -99,7 +101,8 @@ public final class EdgeNode: @unchecked Sendable {
                 }
             )
         }
-        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).map { [self] in
+        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).flatMapThrowing { [self] in
+            try openTUN()
             let now = Clocks.monotonic()
             engine.start(now: now, wallTime: Clocks.wall())
             drain(now: now)
@@ -132,6 +135,8 @@ public final class EdgeNode: @unchecked Sendable {
             stopped = true
             timer.cancel()
             housekeeping?.cancel()
+            tun?.close()
+            tun = nil
             let sockets = (linkSockets + forwardSockets).compactMap { $0 }
             linkSockets = linkSockets.map { _ in nil }
             forwardSockets = forwardSockets.map { _ in nil }
@@ -246,6 +251,7 @@ public final class EdgeNode: @unchecked Sendable {
     }
 
     private func deliver(_ delivery: Delivery, now: Instant) {
+        if deliverToTUN(delivery) { return }
         guard let (source, destination, payload) = ForwardPacket.unwrap(delivery.packet),
             destination.address == configuration.innerAddress
         else {

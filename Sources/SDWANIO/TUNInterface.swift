@@ -1,0 +1,71 @@
+import Foundation
+import SDWANCore
+
+/// Sets a TUN interface's MTU, addresses and routes with iproute2 (`ip`), then brings it up.
+/// Runs once at start-up, off the hot path; every failure names the command and ip's message.
+public enum TUNInterface {
+    /// The `ip` argument lists `configure` runs, in order (exposed for tests and docs).
+    public static func commands(
+        name: String,
+        mtu: Int,
+        addresses: [InterfaceAddress],
+        routes: [IPPrefix]
+    ) -> [[String]] {
+        var out: [[String]] = [["link", "set", "dev", name, "mtu", String(mtu)]]
+        for a in addresses {
+            // No duplicate address detection on a point-to-point tunnel: the address is usable at once.
+            out.append(
+                a.address.isV4
+                    ? ["-4", "addr", "add", "\(a)", "dev", name]
+                    : ["-6", "addr", "add", "\(a)", "dev", name, "nodad"]
+            )
+        }
+        out.append(["link", "set", "dev", name, "up"])
+        for r in routes {
+            out.append([r.address.isV4 ? "-4" : "-6", "route", "replace", "\(r)", "dev", name])
+        }
+        return out
+    }
+
+    /// Configures `name` (which must exist: `TUNDevice.open` created it).
+    public static func configure(
+        name: String,
+        mtu: Int,
+        addresses: [InterfaceAddress],
+        routes: [IPPrefix]
+    ) throws(TUNError) {
+        for arguments in commands(name: name, mtu: mtu, addresses: addresses, routes: routes) {
+            try run(arguments)
+        }
+    }
+
+    /// Runs `ip` with `arguments`; throws with its standard error when it fails.
+    static func run(_ arguments: [String]) throws(TUNError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ipPath)
+        process.arguments = arguments
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw TUNError("cannot run \(ipPath): \(error) (install iproute2)")
+        }
+        process.waitUntilExit()
+        let message = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw TUNError(
+                "ip \(arguments.joined(separator: " ")): \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
+        }
+    }
+
+    static var ipPath: String {
+        for candidate in ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return "/usr/sbin/ip"
+    }
+}
