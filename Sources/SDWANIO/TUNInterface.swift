@@ -37,6 +37,16 @@ public enum TUNInterface {
         for arguments in commands(name: name, mtu: mtu, addresses: addresses, routes: routes) {
             try run(arguments)
         }
+        // The tunnel writes ICMP "too big" into the device from the device's own address; IPv4
+        // drops packets arriving with a local source address unless accept_local is set.
+        if addresses.contains(where: { $0.address.isV4 }) {
+            let path = "/proc/sys/net/ipv4/conf/\(name)/accept_local"
+            do {
+                try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
+            } catch {
+                throw TUNError("cannot write \(path): \(error)")
+            }
+        }
     }
 
     /// Runs `ip` with `arguments`; throws with its standard error when it fails.
