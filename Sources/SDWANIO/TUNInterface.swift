@@ -27,26 +27,36 @@ public enum TUNInterface {
         return out
     }
 
-    /// Configures `name` (which must exist: `TUNDevice.open` created it).
+    /// Configures `name` (which must exist: `TUNDevice.open` created it). Returns warnings for the
+    /// log: what could not be set but does not stop the tunnel.
+    @discardableResult
     public static func configure(
         name: String,
         mtu: Int,
         addresses: [InterfaceAddress],
         routes: [IPPrefix]
-    ) throws(TUNError) {
+    ) throws(TUNError) -> [String] {
         for arguments in commands(name: name, mtu: mtu, addresses: addresses, routes: routes) {
             try run(arguments)
         }
         // The tunnel writes ICMP "too big" into the device from the device's own address; IPv4
         // drops packets arriving with a local source address unless accept_local is set.
+        // Without it (no permission to write /proc/sys: not root), the tunnel still works but IPv4
+        // "fragmentation needed" from the tunnel is lost; net.ipv4.conf.default.accept_local=1
+        // set before start covers it.
+        var warnings: [String] = []
         if addresses.contains(where: { $0.address.isV4 }) {
             let path = "/proc/sys/net/ipv4/conf/\(name)/accept_local"
             do {
                 try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
             } catch {
-                throw TUNError("cannot write \(path): \(error)")
+                warnings.append(
+                    "cannot write \(path) (\(error.localizedDescription)): IPv4 ICMP \"fragmentation needed\" "
+                        + "from the tunnel will be dropped by this host; set net.ipv4.conf.default.accept_local=1"
+                )
             }
         }
+        return warnings
     }
 
     /// Runs `ip` with `arguments`; throws with its standard error when it fails.

@@ -15,12 +15,13 @@ extension EdgeNode {
             [self] batch in tunBatch(batch)
         }
         do {
-            try TUNInterface.configure(
+            let warnings = try TUNInterface.configure(
                 name: device.name,
                 mtu: settings.mtu,
                 addresses: settings.addresses,
                 routes: settings.routes
             )
+            for warning in warnings { logger.warning("\(warning)") }
         } catch {
             device.close()
             throw error
