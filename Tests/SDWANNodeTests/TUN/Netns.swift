@@ -5,8 +5,23 @@ import Glibc
 #endif
 
 /// Shell helpers for the namespace tests: every command bounded in time, every process ended by
-/// its own PID.
+/// its own PID. Anything that blocks (waiting for a process, polling a log) runs on a Dispatch
+/// thread via `offPool`, never on Swift's cooperative pool: that pool has one thread per core (two
+/// here), and a test blocking one of them starves every async suite running beside it.
 enum Netns {
+    /// Runs blocking `body` on a Dispatch thread and awaits it.
+    static func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    /// `runBlocking` off the cooperative pool.
+    @discardableResult
+    static func run(_ arguments: [String], timeout: Double = 20, input: String? = nil) async throws -> Output {
+        try await offPool { try runBlocking(arguments, timeout: timeout, input: input) }
+    }
+
     /// Root with /dev/net/tun and iproute2: the namespace tests run (CI runs as root).
     static var available: Bool {
         getuid() == 0 && FileManager.default.fileExists(atPath: "/dev/net/tun")
@@ -36,7 +51,7 @@ enum Netns {
     /// Runs `arguments` (the first is the program, looked up in PATH) and waits at most `timeout`
     /// seconds (then kills it by PID).
     @discardableResult
-    static func run(_ arguments: [String], timeout: Double = 20, input: String? = nil) throws -> Output {
+    static func runBlocking(_ arguments: [String], timeout: Double = 20, input: String? = nil) throws -> Output {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
@@ -79,8 +94,8 @@ enum Netns {
 
     /// Runs and throws with the command's stderr when it fails.
     @discardableResult
-    static func must(_ arguments: [String], timeout: Double = 20) throws -> String {
-        let output = try run(arguments, timeout: timeout)
+    static func must(_ arguments: [String], timeout: Double = 20) async throws -> String {
+        let output = try await run(arguments, timeout: timeout)
         guard output.ok else {
             throw CommandError(
                 description: "\(arguments.joined(separator: " ")): exit \(output.status): \(output.stderr)"
@@ -110,7 +125,11 @@ enum Netns {
         var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
         /// Waits until the log contains `text` (at most `timeout` seconds).
-        func waitForLog(_ text: String, timeout: Double = 10) -> Bool {
+        func waitForLog(_ text: String, timeout: Double = 10) async -> Bool {
+            (try? await Netns.offPool { self.waitForLogBlocking(text, timeout: timeout) }) ?? false
+        }
+
+        func waitForLogBlocking(_ text: String, timeout: Double) -> Bool {
             let deadline = Date().addingTimeInterval(timeout)
             while Date() < deadline {
                 if log.contains(text) { return true }
@@ -131,7 +150,11 @@ enum Netns {
         }
 
         /// Waits for the process to exit by itself (at most `timeout` seconds), else stops it.
-        func wait(timeout: Double) {
+        func wait(timeout: Double) async {
+            _ = try? await Netns.offPool { self.waitBlocking(timeout: timeout) }
+        }
+
+        func waitBlocking(timeout: Double) {
             let deadline = Date().addingTimeInterval(timeout)
             while process.isRunning && Date() < deadline { usleep(20_000) }
             stop()

@@ -26,27 +26,29 @@ struct TUNDeviceTests {
         var packets: [ByteBuffer] = []
     }
 
-    @Test func mixedSizeBurstKeepsPacketBoundariesBothWays() throws {
+    @Test func mixedSizeBurstKeepsPacketBoundariesBothWays() async throws {
         let tag = "d\(getpid() % 100_000)"
         let namespace = "sdwan-\(tag)-io"
         let name = "\(tag)io"
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        defer { try? group.syncShutdownGracefully() }
-        _ = try? Netns.run(["ip", "netns", "del", namespace])
-        try Netns.must(["ip", "netns", "add", namespace])
-        defer { _ = try? Netns.run(["ip", "netns", "del", namespace]) }
+        defer { group.shutdownGracefully { _ in } }
+        _ = try? await Netns.run(["ip", "netns", "del", namespace])
+        try await Netns.must(["ip", "netns", "add", namespace])
+        defer { _ = try? Netns.runBlocking(["ip", "netns", "del", namespace]) }
         let collected = Collected()
         let device = try TUNDevice.open(name: name, mtu: 1_500, eventLoop: group.next()) { batch in
             batch.drain { packet in collected.lock.withLock { collected.packets.append(packet) } }
         }
         defer { device.close() }
         #expect(device.name == name)
-        try Netns.must(["ip", "link", "set", "dev", name, "netns", namespace])
-        try Netns.must(["ip", "-n", namespace, "link", "set", "dev", name, "mtu", "1500", "up"])
-        try Netns.must(["ip", "-n", namespace, "addr", "add", "10.252.0.1/24", "dev", name])
+        try await Netns.must(["ip", "link", "set", "dev", name, "netns", namespace])
+        try await Netns.must(["ip", "-n", namespace, "link", "set", "dev", name, "mtu", "1500", "up"])
+        try await Netns.must(["ip", "-n", namespace, "addr", "add", "10.252.0.1/24", "dev", name])
 
         // Kernel → device: python sends datagrams routed into the TUN.
-        let send = try Netns.run(["ip", "netns", "exec", namespace, "python3", "-c", Self.sender, "\(Self.count)"])
+        let send = try await Netns.run([
+            "ip", "netns", "exec", namespace, "python3", "-c", Self.sender, "\(Self.count)",
+        ])
         #expect(send.ok, "sender: \(send.stderr)")
         let deadline = Date().addingTimeInterval(5)
         var udp: [ByteBuffer] = []
@@ -56,7 +58,7 @@ struct TUNDeviceTests {
                     && $0.getInteger(at: $0.readerIndex + 9, as: UInt8.self) == 17
             }
             if udp.count >= Self.count { break }
-            usleep(20_000)
+            try await Task.sleep(for: .milliseconds(20))
         }
         #expect(udp.count == Self.count, "read \(udp.count) UDP packets of \(Self.count)")
         var intact = 0
@@ -79,9 +81,10 @@ struct TUNDeviceTests {
             logPath: NSTemporaryDirectory() + "sdwan-\(tag)-receiver.log"
         )
         defer { receiver.stop() }
-        #expect(receiver.waitForLog("ready"))
+        let ready = await receiver.waitForLog("ready")
+        #expect(ready)
         for i in 0..<Self.count { #expect(device.write(Self.packet(i))) }
-        receiver.wait(timeout: 5)
+        await receiver.wait(timeout: 5)
         #expect(receiver.log.contains("received \(Self.count) intact \(Self.count)"), "receiver: \(receiver.log)")
         #expect(device.packetsWritten == UInt64(Self.count))
     }

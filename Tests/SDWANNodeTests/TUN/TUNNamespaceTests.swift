@@ -15,25 +15,30 @@ struct TUNNamespaceTests {
     /// tunnel overhead (36 transport + 3 frame + 10 parity fields + 21 DATA header = 70) = 1302.
     static let innerMTU = min(TUNRig.linkMTUs.a, TUNRig.linkMTUs.b) - 28 - (36 + 3 + 10 + 21)
 
-    @Test func branchReachesServerThroughEdgeAndHubTUNs() throws {
+    @Test func branchReachesServerThroughEdgeAndHubTUNs() async throws {
         #expect(Self.innerMTU == 1_302)
         let rig = try TUNRig()
-        defer { rig.tearDown() }
-        try rig.setUp()
-        try rig.startNodes()
-        try pingBothFamilies(rig)
-        try oversizePingsGetTooBigBack(rig)
-        try voiceLeavesWithOuterDSCPEF(rig)
-        try httpDownloadAndClampedMSS(rig)
-        try mixedSizeBurstArrivesIntact(rig)
-        try iperf3TCPAndUDP(rig)
-        let edgeLog = rig.edge?.log ?? ""
-        #expect(!edgeLog.contains("error"), "edge log: \(edgeLog)")
+        do {
+            try await rig.setUp()
+            try await rig.startNodes()
+            try await pingBothFamilies(rig)
+            try await oversizePingsGetTooBigBack(rig)
+            try await voiceLeavesWithOuterDSCPEF(rig)
+            try await httpDownloadAndClampedMSS(rig)
+            try await mixedSizeBurstArrivesIntact(rig)
+            try await iperf3TCPAndUDP(rig)
+            let edgeLog = rig.edge?.log ?? ""
+            #expect(!edgeLog.contains("error"), "edge log: \(edgeLog)")
+        } catch {
+            await rig.tearDown()
+            throw error
+        }
+        await rig.tearDown()
     }
 
-    func pingBothFamilies(_ rig: TUNRig) throws {
+    func pingBothFamilies(_ rig: TUNRig) async throws {
         for target in [TUNRig.serverV4, TUNRig.serverV6] {
-            let out = try rig.exec("B", ["ping", "-c", "5", "-i", "0.2", "-W", "2", target])
+            let out = try await rig.exec("B", ["ping", "-c", "5", "-i", "0.2", "-W", "2", target])
             #expect(out.stdout.contains("5 received"), "ping \(target): \(out.stdout)")
         }
     }
@@ -41,24 +46,24 @@ struct TUNNamespaceTests {
     /// The server's DF ping above the branch's inner MTU crosses the hub's TUN (MTU 1402) and is
     /// answered by the hub with the branch's inner MTU; the branch's is refused by the edge's TUN
     /// (MTU = inner MTU) — no silent drop either way.
-    func oversizePingsGetTooBigBack(_ rig: TUNRig) throws {
-        let v4 = try rig.exec(
+    func oversizePingsGetTooBigBack(_ rig: TUNRig) async throws {
+        let v4 = try await rig.exec(
             "S",
             ["ping", "-c", "2", "-i", "0.3", "-W", "1", "-M", "do", "-s", "1372", TUNRig.branchV4]
         )
         #expect(v4.stdout.contains("Frag needed and DF set (mtu = \(Self.innerMTU))"), "\(v4.stdout)")
-        let v6 = try rig.exec(
+        let v6 = try await rig.exec(
             "S",
             ["ping", "-c", "2", "-i", "0.3", "-W", "1", "-M", "do", "-s", "1352", TUNRig.branchV6]
         )
         #expect(v6.stdout.contains("Packet too big: mtu=\(Self.innerMTU)"), "\(v6.stdout)")
-        let edge = try rig.exec(
+        let edge = try await rig.exec(
             "B",
             ["ping", "-c", "2", "-i", "0.3", "-W", "1", "-M", "do", "-s", "1400", TUNRig.serverV4]
         )
         #expect(edge.stdout.contains("mtu = \(Self.innerMTU)"), "\(edge.stdout)")
         // Just under the inner MTU still crosses: 1302 − 20 − 8.
-        let fits = try rig.exec(
+        let fits = try await rig.exec(
             "S",
             ["ping", "-c", "2", "-i", "0.3", "-W", "2", "-M", "do", "-s", "\(Self.innerMTU - 28)", TUNRig.branchV4]
         )
@@ -66,8 +71,8 @@ struct TUNNamespaceTests {
     }
 
     /// Voice (inner DSCP EF) leaves the edge with outer DSCP EF: a capture on both link veths.
-    func voiceLeavesWithOuterDSCPEF(_ rig: TUNRig) throws {
-        let capture = try rig.capture(
+    func voiceLeavesWithOuterDSCPEF(_ rig: TUNRig) async throws {
+        let capture = try await rig.capture(
             "E",
             interfaces: ["e1", "e2"],
             filter: "udp port 51820 and src net 10.251.0.0/16",
@@ -76,9 +81,12 @@ struct TUNNamespaceTests {
             seconds: 3
         )
         // TOS 0xB8 = DSCP 46 (EF) << 2; 400-byte payloads so the data stands out from probes.
-        let ping = try rig.exec("B", ["ping", "-c", "5", "-i", "0.2", "-Q", "0xb8", "-s", "400", TUNRig.serverV4])
+        let ping = try await rig.exec(
+            "B",
+            ["ping", "-c", "5", "-i", "0.2", "-Q", "0xb8", "-s", "400", TUNRig.serverV4]
+        )
         #expect(ping.stdout.contains("5 received"), "\(ping.stdout)")
-        capture.wait(timeout: 6)
+        await capture.wait(timeout: 6)
         var rows: [[String]] = []
         for line in capture.log.split(separator: "\n") {
             let f = line.split(separator: "\t").map(String.init)
@@ -90,7 +98,7 @@ struct TUNNamespaceTests {
 
     /// curl fetches a file from python3's http.server over IPv4 and IPv6; the server sees the
     /// client's SYN with its MSS clamped to the inner MTU (− 40 for IPv4, − 60 for IPv6).
-    func httpDownloadAndClampedMSS(_ rig: TUNRig) throws {
+    func httpDownloadAndClampedMSS(_ rig: TUNRig) async throws {
         let root = rig.directory + "/www"
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         var bytes = [UInt8](repeating: 0, count: 300_000)
@@ -102,8 +110,9 @@ struct TUNNamespaceTests {
             ["python3", "-u", "-m", "http.server", "8080", "--bind", "::", "--directory", root],
             log: "http.log"
         )
-        #expect(server.waitForLog("Serving HTTP"), "http.server: \(server.log)")
-        let capture = try rig.capture(
+        let serving = await server.waitForLog("Serving HTTP")
+        #expect(serving, "http.server: \(server.log)")
+        let capture = try await rig.capture(
             "S",
             interfaces: ["s1"],
             filter: "tcp port 8080",
@@ -115,9 +124,9 @@ struct TUNNamespaceTests {
             let path = rig.directory + "/fetched\(i)"
             var fetched: Netns.Output?
             for _ in 0..<20 {
-                fetched = try rig.exec("B", ["curl", "-sS", "--max-time", "10", "-o", path, url], timeout: 15)
+                fetched = try await rig.exec("B", ["curl", "-sS", "--max-time", "10", "-o", path, url], timeout: 15)
                 if fetched!.ok { break }
-                usleep(200_000)
+                try await Task.sleep(for: .milliseconds(200))
             }
             let body = FileManager.default.contents(atPath: path)
             #expect(
@@ -125,7 +134,7 @@ struct TUNNamespaceTests {
                 "curl \(url): \(fetched?.stderr ?? "") \(body?.count ?? -1) bytes"
             )
         }
-        capture.wait(timeout: 10)
+        await capture.wait(timeout: 10)
         // Client SYNs (syn = 1, ack = 0): source v4, source v6, MSS.
         var v4: [String] = []
         var v6: [String] = []
@@ -141,11 +150,11 @@ struct TUNNamespaceTests {
 
     /// A burst of UDP datagrams whose IP sizes are spread over 60 … inner MTU, each with a
     /// distinct pseudo-random payload, echoed by the server and checked byte for byte.
-    func mixedSizeBurstArrivesIntact(_ rig: TUNRig) throws {
+    func mixedSizeBurstArrivesIntact(_ rig: TUNRig) async throws {
         _ = try rig.background("S", ["python3", "-c", Self.echoServer], log: "echo.log")
-        usleep(300_000)
+        try await Task.sleep(for: .milliseconds(300))
         for (target, header) in [(TUNRig.serverV4, 28), (TUNRig.serverV6, 48)] {
-            let out = try rig.exec(
+            let out = try await rig.exec(
                 "B",
                 ["python3", "-c", Self.burstClient, target, "\(60 - 28 + header)", "\(Self.innerMTU - header)", "400"],
                 timeout: 30
@@ -165,17 +174,17 @@ struct TUNNamespaceTests {
     /// iperf3 TCP for 2 s and UDP for 2 s, branch → server, both paced (50 and 20 Mbit/s) so the
     /// timing-sensitive suites running beside this one keep their CPU; throughput is
     /// scripts/bench-tun's job.
-    func iperf3TCPAndUDP(_ rig: TUNRig) throws {
+    func iperf3TCPAndUDP(_ rig: TUNRig) async throws {
         _ = try rig.background("S", ["iperf3", "-s", "-p", "5211"], log: "iperf3.log")
-        usleep(300_000)
-        let tcp = try rig.exec(
+        try await Task.sleep(for: .milliseconds(300))
+        let tcp = try await rig.exec(
             "B",
             ["iperf3", "-c", TUNRig.serverV4, "-p", "5211", "-b", "50M", "-t", "2", "-J"],
             timeout: 20
         )
         let tcpRate = Self.jsonNumber(tcp.stdout, path: ["end", "sum_received", "bits_per_second"])
         #expect((tcpRate ?? 0) > 5e6, "iperf3 TCP: \(tcpRate ?? -1) bit/s \(tcp.stderr)")
-        let udp = try rig.exec(
+        let udp = try await rig.exec(
             "B",
             ["iperf3", "-c", TUNRig.serverV4, "-p", "5211", "-u", "-b", "20M", "-l", "1200", "-t", "2", "-J"],
             timeout: 20

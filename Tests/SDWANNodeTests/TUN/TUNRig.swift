@@ -57,73 +57,73 @@ final class TUNRig: @unchecked Sendable {
     }
 
     /// Creates the namespaces, veths, addresses and routes.
-    func setUp() throws {
-        tearDownNamespaces()
+    func setUp() async throws {
+        await tearDownNamespaces()
         for role in ["B", "E", "H", "S"] {
-            try Netns.must(["ip", "netns", "add", ns(role)])
-            try Netns.must(["ip", "-n", ns(role), "link", "set", "lo", "up"])
+            try await Netns.must(["ip", "netns", "add", ns(role)])
+            try await Netns.must(["ip", "-n", ns(role), "link", "set", "lo", "up"])
         }
-        func veth(_ a: String, _ nsA: String, _ b: String, _ nsB: String) throws {
-            try Netns.must([
+        func veth(_ a: String, _ nsA: String, _ b: String, _ nsB: String) async throws {
+            try await Netns.must([
                 "ip", "link", "add", dev(a), "netns", ns(nsA), "type", "veth", "peer", "name", dev(b), "netns", ns(nsB),
             ])
         }
-        try veth("b0", "B", "e0", "E")
-        try veth("e1", "E", "h1", "H")
-        try veth("e2", "E", "h2", "H")
-        try veth("s0", "H", "s1", "S")
-        func address(_ role: String, _ cidr: String, _ device: String) throws {
-            try Netns.must(
+        try await veth("b0", "B", "e0", "E")
+        try await veth("e1", "E", "h1", "H")
+        try await veth("e2", "E", "h2", "H")
+        try await veth("s0", "H", "s1", "S")
+        func address(_ role: String, _ cidr: String, _ device: String) async throws {
+            try await Netns.must(
                 ["ip", "-n", ns(role), "addr", "add", cidr, "dev", dev(device)] + (cidr.contains(":") ? ["nodad"] : [])
             )
         }
-        try address("B", "10.251.10.2/24", "b0")
-        try address("B", "fd51:10::2/64", "b0")
-        try address("E", "10.251.10.1/24", "e0")
-        try address("E", "fd51:10::1/64", "e0")
-        try address("E", "10.251.1.1/24", "e1")
-        try address("H", "10.251.1.2/24", "h1")
-        try address("E", "10.251.2.1/24", "e2")
-        try address("H", "10.251.2.2/24", "h2")
-        try address("H", "10.251.20.1/24", "s0")
-        try address("H", "fd51:20::1/64", "s0")
-        try address("S", "10.251.20.2/24", "s1")
-        try address("S", "fd51:20::2/64", "s1")
+        try await address("B", "10.251.10.2/24", "b0")
+        try await address("B", "fd51:10::2/64", "b0")
+        try await address("E", "10.251.10.1/24", "e0")
+        try await address("E", "fd51:10::1/64", "e0")
+        try await address("E", "10.251.1.1/24", "e1")
+        try await address("H", "10.251.1.2/24", "h1")
+        try await address("E", "10.251.2.1/24", "e2")
+        try await address("H", "10.251.2.2/24", "h2")
+        try await address("H", "10.251.20.1/24", "s0")
+        try await address("H", "fd51:20::1/64", "s0")
+        try await address("S", "10.251.20.2/24", "s1")
+        try await address("S", "fd51:20::2/64", "s1")
         for (role, device) in [("E", "e2"), ("H", "h2")] {
-            try Netns.must(["ip", "-n", ns(role), "link", "set", dev(device), "mtu", "\(Self.linkMTUs.b)"])
+            try await Netns.must(["ip", "-n", ns(role), "link", "set", dev(device), "mtu", "\(Self.linkMTUs.b)"])
         }
         for (role, device) in [("B", "b0"), ("E", "e0"), ("E", "e1"), ("E", "e2"), ("H", "h1"), ("H", "h2")]
             + [("H", "s0"), ("S", "s1")]
         {
-            try Netns.must(["ip", "-n", ns(role), "link", "set", dev(device), "up"])
+            try await Netns.must(["ip", "-n", ns(role), "link", "set", dev(device), "up"])
         }
         for role in ["E", "H"] {
-            try Netns.must([
+            try await Netns.must([
                 "ip", "netns", "exec", ns(role), "sysctl", "-qw", "net.ipv4.ip_forward=1",
                 "net.ipv6.conf.all.forwarding=1",
             ])
         }
-        try Netns.must(["ip", "-n", ns("B"), "route", "add", "default", "via", "10.251.10.1"])
-        try Netns.must(["ip", "-n", ns("B"), "-6", "route", "add", "default", "via", "fd51:10::1"])
-        try Netns.must(["ip", "-n", ns("S"), "route", "add", "default", "via", "10.251.20.1"])
-        try Netns.must(["ip", "-n", ns("S"), "-6", "route", "add", "default", "via", "fd51:20::1"])
+        try await Netns.must(["ip", "-n", ns("B"), "route", "add", "default", "via", "10.251.10.1"])
+        try await Netns.must(["ip", "-n", ns("B"), "-6", "route", "add", "default", "via", "fd51:10::1"])
+        try await Netns.must(["ip", "-n", ns("S"), "route", "add", "default", "via", "10.251.20.1"])
+        try await Netns.must(["ip", "-n", ns("S"), "-6", "route", "add", "default", "via", "fd51:20::1"])
     }
 
     /// Writes keys and configs, starts hub and edge, waits until a ping crosses the tunnel.
-    func startNodes() throws {
-        func key(_ name: String) throws -> (path: String, publicKey: String) {
+    func startNodes() async throws {
+        func key(_ name: String) async throws -> (path: String, publicKey: String) {
             let path = "\(directory)/\(name).key"
-            let text = try Netns.must([binary, "genkey"])
+            let text = try await Netns.must([binary, "genkey"])
             _ = FileManager.default.createFile(
                 atPath: path,
                 contents: Data(text.utf8),
                 attributes: [.posixPermissions: 0o600]
             )
-            let pub = try Netns.run([binary, "pubkey"], input: text)
+            let pub = try await Netns.run([binary, "pubkey"], input: text)
             return (path, pub.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
         }
-        let hubKey = try key("hub")
-        let edgeKey = try key("edge")
+        let hubKey = try await key("hub")
+        let edgeKey = try await key("edge")
         let edgeConfig = """
             role: edge
             name: store
@@ -158,19 +158,21 @@ final class TUNRig: @unchecked Sendable {
         try hubConfig.write(toFile: "\(directory)/hub.yaml", atomically: false, encoding: .utf8)
         hub = try background("H", [binary, "hub", "--config", "\(directory)/hub.yaml"], log: "hub.log")
         edge = try background("E", [binary, "edge", "--config", "\(directory)/edge.yaml"], log: "edge.log")
-        guard hub!.waitForLog("TUN device up"), edge!.waitForLog("TUN device up") else {
+        let hubUp = await hub!.waitForLog("TUN device up")
+        let edgeUp = await edge!.waitForLog("TUN device up")
+        guard hubUp, edgeUp else {
             throw Netns.CommandError(description: "nodes did not start:\nedge: \(edge!.log)\nhub: \(hub!.log)")
         }
         for _ in 0..<20 {
-            if try exec("B", ["ping", "-c", "1", "-W", "1", Self.serverV4]).ok { return }
+            if try await exec("B", ["ping", "-c", "1", "-W", "1", Self.serverV4]).ok { return }
         }
         throw Netns.CommandError(description: "no ping across the tunnel:\nedge: \(edge!.log)\nhub: \(hub!.log)")
     }
 
     /// Runs a command inside a namespace.
     @discardableResult
-    func exec(_ role: String, _ arguments: [String], timeout: Double = 20) throws -> Netns.Output {
-        try Netns.run(["ip", "netns", "exec", ns(role)] + arguments, timeout: timeout)
+    func exec(_ role: String, _ arguments: [String], timeout: Double = 20) async throws -> Netns.Output {
+        try await Netns.run(["ip", "netns", "exec", ns(role)] + arguments, timeout: timeout)
     }
 
     /// Starts a long-running command inside a namespace; `tearDown` stops it.
@@ -192,29 +194,30 @@ final class TUNRig: @unchecked Sendable {
         log: String,
         seconds: Int
     )
-        throws -> Netns.Background
+        async throws -> Netns.Background
     {
         var arguments = ["tshark", "-l", "-n", "-a", "duration:\(seconds)"]
         for i in interfaces { arguments += ["-i", dev(i)] }
         arguments += ["-f", filter, "-T", "fields"]
         for f in fields { arguments += ["-e", f] }
         let process = try background(role, arguments, log: log)
-        guard process.waitForLog("Capturing on", timeout: 15) else {
+        guard await process.waitForLog("Capturing on", timeout: 15) else {
             throw Netns.CommandError(description: "tshark did not start: \(process.log)")
         }
         // tshark announces the capture a moment before dumpcap's filter is in place.
-        usleep(500_000)
+        try await Task.sleep(for: .milliseconds(500))
         return process
     }
 
-    func tearDownNamespaces() {
-        for role in ["B", "E", "H", "S"] { _ = try? Netns.run(["ip", "netns", "del", ns(role)]) }
+    func tearDownNamespaces() async {
+        for role in ["B", "E", "H", "S"] { _ = try? await Netns.run(["ip", "netns", "del", ns(role)]) }
     }
 
-    func tearDown() {
-        for process in processes.reversed() { process.stop() }
+    func tearDown() async {
+        let running = processes
         processes.removeAll()
-        tearDownNamespaces()
+        _ = try? await Netns.offPool { for process in running.reversed() { process.stop() } }
+        await tearDownNamespaces()
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
