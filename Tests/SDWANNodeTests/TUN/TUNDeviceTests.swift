@@ -13,7 +13,7 @@ import Glibc
 /// The TUN device keeps packet boundaries both ways: a burst of mixed 60–1500-byte packets read
 /// from it and written to it, each checked byte for byte. The device is opened here, then moved
 /// into a namespace of its own (its descriptor keeps working), where python3 sends and receives.
-@Suite(.serialized, .enabled(if: Netns.available && Netns.haveTools(["python3"])), .timeLimit(.minutes(1)))
+@Suite(.serialized, .enabled(if: Netns.available && Netns.haveTools(["python3"])), .timeLimit(.minutes(5)))
 struct TUNDeviceTests {
     static let count = 300
     /// IP packet sizes 60 … 1500 in a scrambled order (7919 is prime to 1441).

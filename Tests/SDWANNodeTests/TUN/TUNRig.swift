@@ -185,20 +185,23 @@ final class TUNRig: @unchecked Sendable {
         return process
     }
 
-    /// Starts tshark in a namespace and waits until it captures.
+    /// Starts tshark in a namespace and waits until it captures; it stops by itself after `packets`
+    /// packets or `seconds`.
     func capture(
         _ role: String,
         interfaces: [String],
         filter: String,
         fields: [String],
         log: String,
+        packets: Int,
         seconds: Int
     )
         async throws -> Netns.Background
     {
-        var arguments = ["tshark", "-l", "-n", "-a", "duration:\(seconds)"]
-        for i in interfaces { arguments += ["-i", dev(i)] }
-        arguments += ["-f", filter, "-T", "fields"]
+        var arguments = ["tshark", "-l", "-n", "-c", "\(packets)", "-a", "duration:\(seconds)"]
+        // A capture filter applies to the interface named before it: one per interface.
+        for i in interfaces { arguments += ["-i", dev(i), "-f", filter] }
+        arguments += ["-T", "fields"]
         for f in fields { arguments += ["-e", f] }
         let process = try background(role, arguments, log: log)
         guard await process.waitForLog("Capturing on", timeout: 15) else {
