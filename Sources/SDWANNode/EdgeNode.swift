@@ -23,6 +23,8 @@ public final class EdgeNode: @unchecked Sendable {
     var linkSockets: [UDPLinkSocket?]
     var linkSlot = [Int](repeating: -1, count: 256)
     var forwardSockets: [UDPLinkSocket?]
+    /// The TUN device facing the LAN (`ingress.tun`; EdgeNode+TUN.swift).
+    var tun: TUNDevice?
     var flows: EdgeFlowTable
     var outgoing: [[OutgoingDatagram]]
     var timer = EngineTimer()
@@ -102,7 +104,8 @@ public final class EdgeNode: @unchecked Sendable {
                 }
             )
         }
-        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).map { [self] in
+        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).flatMapThrowing { [self] in
+            try openTUN()
             let now = Clocks.monotonic()
             engine.start(now: now, wallTime: Clocks.wall())
             drain(now: now)
@@ -137,6 +140,8 @@ public final class EdgeNode: @unchecked Sendable {
             stopped = true
             timer.cancel()
             housekeeping?.cancel()
+            tun?.close()
+            tun = nil
             let sockets = (linkSockets + forwardSockets).compactMap { $0 }
             linkSockets = linkSockets.map { _ in nil }
             forwardSockets = forwardSockets.map { _ in nil }
@@ -251,6 +256,7 @@ public final class EdgeNode: @unchecked Sendable {
     }
 
     private func deliver(_ delivery: Delivery, now: Instant) {
+        if deliverToTUN(delivery) { return }
         guard let (source, destination, payload) = ForwardPacket.unwrap(delivery.packet),
             destination.address == configuration.innerAddress
         else {

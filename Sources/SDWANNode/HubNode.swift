@@ -9,8 +9,9 @@ import SDWANIO
 ///
 /// NIO cannot choose a reply's source address, so each listen address has its own socket and a
 /// reply leaves from the socket (the address) the branch's link used: the endpoint's
-/// `HubTransmit.listener`. Deliveries (the data-centre side) go to the UDP forward relay; there is
-/// no TUN device yet, so other inner packets are counted (`no_local_sink`) and dropped.
+/// `HubTransmit.listener`. Deliveries (the data-centre side) go to the UDP forward relay when they
+/// are forward datagrams to an allowed target, else to the TUN device (`ingress.tun`), else they
+/// are counted (`no_local_sink`) and dropped.
 public final class HubNode: @unchecked Sendable {
     public let eventLoop: EventLoop
     /// The configuration running now (a reload replaces it: `apply(_:)`).
@@ -25,6 +26,9 @@ public final class HubNode: @unchecked Sendable {
     var listenAddresses: [UDPEndpoint?]
     var outgoing: [[OutgoingDatagram]]
     var flowTable: HubFlowTable
+    /// The TUN device facing the data centre (`ingress.tun`; HubNode+TUN.swift).
+    var tun: TUNDevice?
+    var tooBig = TooBigLimiter()
     var timer = EngineTimer()
     var housekeeping: RepeatedTask?
     var counters = NodeCounters()
@@ -101,7 +105,8 @@ public final class HubNode: @unchecked Sendable {
         let futures = configuration.listen.enumerated().map { (i, address) in
             openListener(i, address).map { [self] socket in listeners[i] = socket }
         }
-        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).map { [self] in
+        return EventLoopFuture.andAllSucceed(futures, on: eventLoop).flatMapThrowing { [self] in
+            try openTUN()
             housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
                 housekeep()
             }
@@ -126,6 +131,8 @@ public final class HubNode: @unchecked Sendable {
             stopped = true
             timer.cancel()
             housekeeping?.cancel()
+            tun?.close()
+            tun = nil
             var sockets = listeners.compactMap { $0 }
             sockets += flowTable.flows.values.compactMap(\.socket)
             listeners = listeners.map { _ in nil }
@@ -233,6 +240,7 @@ public final class HubNode: @unchecked Sendable {
     }
 
     private func deliver(_ delivery: Delivery, now: Instant) {
+        if deliverToTUN(delivery) { return }
         guard let (client, target, payload) = ForwardPacket.unwrap(delivery.packet) else {
             counters.count(.noLocalSink)
             return

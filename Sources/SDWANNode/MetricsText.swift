@@ -74,6 +74,14 @@ struct MetricsText {
             counters.forwardOut
         )
         gauge("sdwan_forward_flows", "Forward flows open.", [], Double(status.forwardFlows))
+        counter("sdwan_tun_packets_in_total", "Inner packets read from the TUN device.", [], counters.tunIn)
+        counter("sdwan_tun_packets_out_total", "Inner packets written to the TUN device.", [], counters.tunOut)
+        counter(
+            "sdwan_node_icmp_too_big_total",
+            "ICMP too-big replies the node wrote into its TUN device.",
+            [],
+            counters.tooBigSent
+        )
         for reason in NodeDropReason.allCases {
             counter(
                 "sdwan_node_drops_total",

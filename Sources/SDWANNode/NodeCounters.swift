@@ -19,6 +19,11 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
     case forwardStrangerReply
     /// A datagram too large for the tunnel's inner MTU after wrapping.
     case forwardOversize
+    /// The TUN device refused a packet written to it.
+    case tunWriteFailed
+    /// The hub: a packet from the data centre larger than its branch's inner MTU (answered with a
+    /// rate-limited ICMP "too big" when the limit allows).
+    case tunOversize
 
     /// The label value in /metrics.
     public var label: String {
@@ -32,6 +37,8 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
         case .forwardPendingFull: "forward_pending_full"
         case .forwardStrangerReply: "forward_stranger_reply"
         case .forwardOversize: "forward_oversize"
+        case .tunWriteFailed: "tun_write_failed"
+        case .tunOversize: "tun_oversize"
         }
     }
 }
@@ -47,6 +54,11 @@ public struct NodeCounters: Sendable {
     /// Forward datagrams in (from clients or targets) and out.
     public var forwardIn: UInt64 = 0
     public var forwardOut: UInt64 = 0
+    /// Inner packets read from the TUN device and written to it.
+    public var tunIn: UInt64 = 0
+    public var tunOut: UInt64 = 0
+    /// ICMP "too big" replies the node wrote into the TUN itself (the hub; the edge's engine counts its own).
+    public var tooBigSent: UInt64 = 0
 
     public init() {}
 

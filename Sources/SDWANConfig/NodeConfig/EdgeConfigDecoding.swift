@@ -16,7 +16,7 @@ extension NodeConfig {
 
     static let edgeFields = ["role", "name", "identity", "hub", "links", "classes", "ingress", "status"]
     static let hubFields = [
-        "role", "name", "identity", "listen", "branches", "forwarding", "udp_targets", "classes", "status",
+        "role", "name", "identity", "listen", "branches", "forwarding", "udp_targets", "classes", "status", "ingress",
     ]
 
     /// Decodes a parsed document; `role:` picks the schema.
@@ -79,8 +79,11 @@ extension NodeConfig {
         let block = classes ?? .defaults
         var innerAddress: IPAddress?
         var forwards: [UDPForwardConfig] = []
+        var tun: TUNConfig?
         if let ingress = m["ingress"] {
-            let im = try ingress.mapping(allowing: ["address", "udp_forwards"])
+            let im = try ingress.mapping(allowing: ["address", "udp_forwards", "tun"])
+            let innerMTU = block.engineConfiguration(links: links.map(\.engineLink)).innerMTU
+            tun = try im["tun"].map { v throws(ConfigError) in try decodeTUN(v, innerMTU: innerMTU) }
             innerAddress = try im["address"].map(NodeConfigParsing.address)
             for value in try im["udp_forwards"]?.sequence() ?? [] {
                 let forward = try decodeForward(value, classes: block)
@@ -120,7 +123,8 @@ extension NodeConfig {
             innerAddress: innerAddress,
             forwards: forwards,
             statusListen: try NodeConfigParsing.status(m["status"], default: NodeConfig.defaultEdgeStatus),
-            warnings: interfaceWarnings(links, values: linkValues, file: file)
+            warnings: interfaceWarnings(links, values: linkValues, file: file),
+            tun: tun
         )
     }
 

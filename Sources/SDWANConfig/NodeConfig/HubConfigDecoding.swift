@@ -100,6 +100,16 @@ extension NodeConfig {
             targets.idleTimeout = try t["idle_timeout"]?.duration() ?? targets.idleTimeout
         }
         let classes = try m["classes"].map { v throws(ConfigError) in try ClassTable.decode(v, linkNames: nil) }
+        var tun: TUNConfig?
+        if let ingress = m["ingress"] {
+            let im = try ingress.mapping(allowing: ["tun"])
+            tun = try im["tun"].map { v throws(ConfigError) in try decodeTUN(v, innerMTU: nil) }
+            // The hub's TUN routes every branch's prefixes unless the file names its own.
+            if var t = tun, t.routes.isEmpty {
+                t.routes = branches.flatMap(\.allowedPrefixes)
+                tun = t
+            }
+        }
         return HubConfig(
             file: root.file,
             name: name,
@@ -110,7 +120,8 @@ extension NodeConfig {
             udpTargets: targets,
             classes: classes ?? .defaults,
             statusListen: try NodeConfigParsing.status(m["status"], default: NodeConfig.defaultHubStatus),
-            warnings: []
+            warnings: [],
+            tun: tun
         )
     }
 }

@@ -117,10 +117,15 @@ public struct EdgeConfig: Sendable {
     /// TCP address of /status and /metrics (loopback by default).
     public var statusListen: UDPEndpoint
     public var warnings: [ConfigWarning]
+    /// The TUN device facing the branch LAN (`ingress.tun`), if any.
+    public var tun: TUNConfig? = nil
 
     /// The engine configuration the edge runs.
     public var engineConfiguration: EngineConfiguration {
-        classes.engineConfiguration(links: links.map(\.engineLink))
+        var c = classes.engineConfiguration(links: links.map(\.engineLink))
+        c.routerAddressV4 = tun?.routerAddress(v4: true)
+        c.routerAddressV6 = tun?.routerAddress(v4: false)
+        return c
     }
 }
 
@@ -137,10 +142,15 @@ public struct HubConfig: Sendable {
     public var classes: ClassTable
     public var statusListen: UDPEndpoint
     public var warnings: [ConfigWarning]
+    /// The TUN device facing the data centre (`ingress.tun`), if any.
+    public var tun: TUNConfig? = nil
 
     /// The engine configuration of every branch's tunnel (links come from announcements).
     public var engineConfiguration: EngineConfiguration {
-        classes.engineConfiguration(links: [])
+        var c = classes.engineConfiguration(links: [])
+        c.routerAddressV4 = tun?.routerAddress(v4: true)
+        c.routerAddressV6 = tun?.routerAddress(v4: false)
+        return c
     }
 }
 

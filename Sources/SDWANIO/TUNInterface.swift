@@ -1,0 +1,91 @@
+import Foundation
+import SDWANCore
+
+/// Sets a TUN interface's MTU, addresses and routes with iproute2 (`ip`), then brings it up.
+/// Runs once at start-up, off the hot path; every failure names the command and ip's message.
+public enum TUNInterface {
+    /// The `ip` argument lists `configure` runs, in order (exposed for tests and docs).
+    public static func commands(
+        name: String,
+        mtu: Int,
+        addresses: [InterfaceAddress],
+        routes: [IPPrefix]
+    ) -> [[String]] {
+        var out: [[String]] = [["link", "set", "dev", name, "mtu", String(mtu)]]
+        for a in addresses {
+            // No duplicate address detection on a point-to-point tunnel: the address is usable at once.
+            out.append(
+                a.address.isV4
+                    ? ["-4", "addr", "add", "\(a)", "dev", name]
+                    : ["-6", "addr", "add", "\(a)", "dev", name, "nodad"]
+            )
+        }
+        out.append(["link", "set", "dev", name, "up"])
+        for r in routes {
+            out.append([r.address.isV4 ? "-4" : "-6", "route", "replace", "\(r)", "dev", name])
+        }
+        return out
+    }
+
+    /// Configures `name` (which must exist: `TUNDevice.open` created it). Returns warnings for the
+    /// log: what could not be set but does not stop the tunnel.
+    @discardableResult
+    public static func configure(
+        name: String,
+        mtu: Int,
+        addresses: [InterfaceAddress],
+        routes: [IPPrefix]
+    ) throws(TUNError) -> [String] {
+        for arguments in commands(name: name, mtu: mtu, addresses: addresses, routes: routes) {
+            try run(arguments)
+        }
+        // The tunnel writes ICMP "too big" into the device from the device's own address; IPv4
+        // drops packets arriving with a local source address unless accept_local is set.
+        // Without it (no permission to write /proc/sys: not root), the tunnel still works but IPv4
+        // "fragmentation needed" from the tunnel is lost; net.ipv4.conf.default.accept_local=1
+        // set before start covers it.
+        var warnings: [String] = []
+        if addresses.contains(where: { $0.address.isV4 }) {
+            let path = "/proc/sys/net/ipv4/conf/\(name)/accept_local"
+            do {
+                try "1\n".write(toFile: path, atomically: false, encoding: .utf8)
+            } catch {
+                warnings.append(
+                    "cannot write \(path) (\(error.localizedDescription)): IPv4 ICMP \"fragmentation needed\" "
+                        + "from the tunnel will be dropped by this host; set net.ipv4.conf.default.accept_local=1"
+                )
+            }
+        }
+        return warnings
+    }
+
+    /// Runs `ip` with `arguments`; throws with its standard error when it fails.
+    static func run(_ arguments: [String]) throws(TUNError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ipPath)
+        process.arguments = arguments
+        let errorPipe = Pipe()
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw TUNError("cannot run \(ipPath): \(error) (install iproute2)")
+        }
+        process.waitUntilExit()
+        let message = String(decoding: errorPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw TUNError(
+                "ip \(arguments.joined(separator: " ")): \(message.trimmingCharacters(in: .whitespacesAndNewlines))"
+            )
+        }
+    }
+
+    static var ipPath: String {
+        for candidate in ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip"]
+        where FileManager.default.isExecutableFile(atPath: candidate) {
+            return candidate
+        }
+        return "/usr/sbin/ip"
+    }
+}
