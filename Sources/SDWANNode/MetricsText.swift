@@ -143,7 +143,21 @@ struct MetricsText {
                 let c = [peer, ("class", cls.name)]
                 counter("sdwan_class_sent_total", "Inner packets offered to the class.", c, cls.sent)
                 counter("sdwan_class_delivered_total", "Inner packets delivered.", c, cls.delivered)
-                counter("sdwan_class_fec_recovered_total", "Packets rebuilt from FEC parity.", c, cls.recovered)
+                // Two counters that only rise: every rebuild, and the rebuilds whose late original
+                // arrived afterwards. Losses repaired = rebuilt - rebuilt early (that difference can
+                // step back by one, so it is not exported as a counter itself).
+                counter(
+                    "sdwan_class_fec_rebuilt_total",
+                    "Packets rebuilt from FEC parity.",
+                    c,
+                    cls.recovered &+ cls.rebuiltEarly
+                )
+                counter(
+                    "sdwan_class_fec_rebuilt_early_total",
+                    "Packets rebuilt from parity before their late original arrived.",
+                    c,
+                    cls.rebuiltEarly
+                )
                 counter("sdwan_class_duplicates_total", "Copies dropped by dedupe.", c, cls.duplicates)
                 counter("sdwan_class_held_total", "Packets that waited for a link.", c, cls.held)
                 counter(

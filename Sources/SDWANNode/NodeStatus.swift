@@ -57,7 +57,11 @@ public struct ClassStatusSnapshot: Codable, Sendable {
     public var links: [Int]
     public var sent: UInt64
     public var delivered: UInt64
+    /// Losses repaired by FEC: rebuilt members whose original never arrived. It can step back by
+    /// one when a late original shows up (the rebuild then counts as `rebuiltEarly`).
     public var recovered: UInt64
+    /// Members rebuilt from parity before their late original arrived (parity on a faster link).
+    public var rebuiltEarly: UInt64
     public var duplicates: UInt64
     public var held: UInt64
     public var holdDropped: UInt64
@@ -106,6 +110,7 @@ extension TunnelStatus {
                     sent: c.sent,
                     delivered: c.delivered,
                     recovered: c.recoveredByFEC,
+                    rebuiltEarly: c.rebuiltBeforeOriginal,
                     duplicates: c.duplicatesDropped,
                     held: c.held,
                     holdDropped: c.holdDropped,

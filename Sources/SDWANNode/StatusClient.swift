@@ -79,11 +79,11 @@ extension NodeStatus {
                 ])
             }
             lines += Self.align(rows)
-            rows = [["class", "links", "sent", "delivered", "fec", "dup", "held", "hold drops"]]
+            rows = [["class", "links", "sent", "delivered", "fec repaired", "fec early", "dup", "held", "hold drops"]]
             for c in tunnel.classes {
                 rows.append([
                     c.name, c.links.map(String.init).joined(separator: ","), "\(c.sent)", "\(c.delivered)",
-                    "\(c.recovered)", "\(c.duplicates)", "\(c.held)", "\(c.holdDropped)",
+                    "\(c.recovered)", "\(c.rebuiltEarly)", "\(c.duplicates)", "\(c.held)", "\(c.holdDropped)",
                 ])
             }
             lines += Self.align(rows)

@@ -52,12 +52,12 @@ enum DemoReport {
                 "without protection: the same calls on a class without FEC lost \(pct(bare.residualLossRatio)) "
                     + "(outside the failover window \(pct(bare.residualLossOutsideFailover ?? 0))); with FEC "
                     + "\(pct(voice.residualLossRatio)) (\(pct(voice.residualLossOutsideFailover ?? 0))), "
-                    + "\(voice.recoveredByFEC) packets rebuilt for \(pct(voice.overheadRatio ?? 0)) extra packets"
+                    + "\(voice.recoveredByFEC) losses repaired for \(pct(voice.overheadRatio ?? 0)) extra packets"
             )
-            let early = min(voice.duplicatesDropped, voice.recoveredByFEC)
+            let early = voice.rebuiltBeforeOriginal
             lines.append(
-                "FEC: of the \(voice.recoveredByFEC) rebuilt, \(early) were rebuilt before their late original "
-                    + "arrived (the parity took a faster link); \(voice.recoveredByFEC - early) repaired a loss"
+                "FEC: of the \(voice.recoveredByFEC + early) rebuilt, \(early) were rebuilt before their late original "
+                    + "arrived (the parity took a faster link); \(voice.recoveredByFEC) repaired a loss"
             )
         }
         lines.append(

@@ -19,9 +19,11 @@ struct DemoSummary: Codable {
         var blackoutGapMs: Double?
         var oneWayDelayP50Ms: Double?
         var oneWayDelayP99Ms: Double?
+        /// Losses FEC repaired at the hub (rebuilt members whose original never arrived).
         var recoveredByFEC: UInt64
-        /// Originals the hub dropped as duplicates. For voice (one copy) these are members FEC had
-        /// already rebuilt when they arrived: their parity came over a faster link, not a loss.
+        /// Members the hub rebuilt before their late original arrived (parity on a faster link).
+        var rebuiltBeforeOriginal: UInt64 = 0
+        /// Originals the hub dropped as duplicates (late originals of early rebuilds included).
         var duplicatesDropped: UInt64 = 0
         /// The edge's wire packets ÷ inner packets − 1 (parity, copies).
         var overheadRatio: Double?
@@ -138,6 +140,7 @@ enum DemoSummaryBuilder {
                 oneWayDelayP50Ms: percentile(delays, 0.5),
                 oneWayDelayP99Ms: percentile(delays, 0.99),
                 recoveredByFEC: status.hub?.recovered ?? 0,
+                rebuiltBeforeOriginal: status.hub?.rebuiltEarly ?? 0,
                 duplicatesDropped: status.hub?.duplicates ?? 0,
                 overheadRatio: overhead,
                 links: linkNames(status.edge?.links ?? [])

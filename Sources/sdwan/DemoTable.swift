@@ -32,7 +32,7 @@ struct DemoTable {
                 Self.ms(link.jitterTxSeconds), Self.ms(link.jitterRxSeconds), truthLoss(link.name, truth),
             ])
         }
-        var classRows: [[String]] = [["class", "links", "sent", "delivered", "fec rebuilt (early)"]]
+        var classRows: [[String]] = [["class", "links", "sent", "delivered", "fec repaired (early)"]]
         let hubClasses = hub?.tunnels.first?.classes ?? []
         func names(_ ids: [Int]) -> String {
             let list = ids.map { id in tunnel?.links.first { $0.id == id }?.name ?? "\(id)" }
@@ -58,7 +58,7 @@ struct DemoTable {
         for (name, (sent, delivered)) in streams {
             let c = tunnel?.classes.first { $0.name == name }
             let hubClass = hubClasses.first { $0.name == name }
-            let recovered = hubClass.map { "\($0.recovered) (\(min($0.duplicates, $0.recovered)))" } ?? "0"
+            let recovered = hubClass.map { "\($0.recovered) (\($0.rebuiltEarly))" } ?? "0"
             let ratio = sent > 0 ? String(format: "%.2f %%", 100 * Double(delivered) / Double(sent)) : "-"
             classRows.append([name, names(c?.links ?? []), "\(sent)", ratio, "\(recovered)"])
         }
