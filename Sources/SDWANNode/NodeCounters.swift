@@ -19,6 +19,9 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
     case forwardStrangerReply
     /// A datagram too large for the tunnel's inner MTU after wrapping.
     case forwardOversize
+    /// The edge: a datagram on a link socket from an address that is none of the hubs' endpoints
+    /// for that link.
+    case unknownHubSource
 
     /// The label value in /metrics.
     public var label: String {
@@ -32,6 +35,7 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
         case .forwardPendingFull: "forward_pending_full"
         case .forwardStrangerReply: "forward_stranger_reply"
         case .forwardOversize: "forward_oversize"
+        case .unknownHubSource: "unknown_hub_source"
         }
     }
 }
