@@ -68,8 +68,8 @@ extension NodeStatus {
         for tunnel in tunnels {
             lines.append("")
             lines.append(
-                "tunnel to \(tunnel.peer)\(tunnel.active == true ? " (active)" : ""): "
-                    + "\(tunnel.established ? "established" : "not established"), inner MTU \(tunnel.innerMTU)"
+                "tunnel to \(tunnel.peer): \(tunnel.established ? "established" : "not established"), "
+                    + "inner MTU \(tunnel.innerMTU)\(tunnel.active == true ? ", active" : "")"
             )
             let header = [
                 "link", "state", "rtt", "loss tx", "loss rx", "jitter tx", "jitter rx", "tx bytes", "rx bytes",
