@@ -25,12 +25,13 @@ final class HubTunnel {
         histograms = LinkHistograms(links: configuration.links.count)
     }
 
-    /// Whether traffic could leave through this tunnel now: it has keys and a link that is not
-    /// `down` or still `probing` (the monitor waited its detection window before `down`).
-    var isUsable: Bool {
+    /// Whether traffic could leave through this tunnel now: it has keys and one of `links` is
+    /// `up` or `degraded` (the monitor waited its detection window before `down`). Scans the
+    /// configuration's array: no allocation per batch.
+    func isUsable(links: [NodeLinkConfig]) -> Bool {
         guard engine.isEstablished else { return false }
-        for id in engine.linkIDs {
-            switch engine.linkStatus(id) {
+        for link in links {
+            switch engine.linkStatus(link.id) {
             case .up, .degraded: return true
             case .probing, .down, nil: continue
             }
@@ -83,7 +84,8 @@ extension EdgeNode {
 
     /// Re-runs the hub choice (after every batch: a few booleans) and logs a switch.
     func selectHub(now: Instant) {
-        guard let change = hubSelector.update(usable: { tunnels[$0].isUsable }, now: now) else { return }
+        guard let change = hubSelector.update(usable: { tunnels[$0].isUsable(links: configuration.links) }, now: now)
+        else { return }
         var metadata: Logger.Metadata = [
             "hub": .string(tunnels[change.to].name), "reason": .string("\(change.reason)"),
             "hold_down": .string("\(hubSelector.holdDown)"),
