@@ -17,15 +17,21 @@ extension EdgeNode {
     /// socket that cannot be opened refuses the whole reload. Returns one line per change.
     ///
     /// Live: links (added, removed, changed; a changed local address or interface gets a new
-    /// socket), classes and rules, the inner address, each forward's target, class and limits.
-    /// At restart (logged, the running value kept): identity, the hub's key and PSK, forwards
-    /// added, removed or moved to another listen address, the status address.
+    /// socket), hubs (added, removed, reordered, endpoints changed; a hub whose key or PSK changed
+    /// gets a new tunnel and handshake: EdgeNode+HubReload.swift), the hub hold-down, classes and
+    /// rules, the inner address, each forward's target, class and limits. At restart (logged, the
+    /// running value kept): identity, forwards added, removed or moved to another listen address,
+    /// the status address.
     public func apply(_ new: EdgeConfig) -> EventLoopFuture<[String]> {
         eventLoop.flatSubmit { [self] in
             guard !stopped else { return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping")) }
             let effective: EdgeConfig
             var lines: [String] = []
-            do { effective = try keepRestartOnlyFields(new, notes: &lines) } catch {
+            let sessions: [EdgeSession?]
+            do {
+                effective = try keepRestartOnlyFields(new, notes: &lines)
+                sessions = try newHubSessions(effective)
+            } catch {
                 return eventLoop.makeFailedFuture(error)
             }
             let old = configuration
@@ -47,6 +53,7 @@ extension EdgeNode {
             let opened = opening.compactMap { $0 }
             let notes = lines
             let isOpening = opening.map { $0 != nil }
+            let newSessions = NIOLoopBound(sessions, eventLoop: eventLoop)
             return EventLoopFuture.whenAllComplete(opened, on: eventLoop).flatMap { [self, reused] results in
                 var sockets = reused
                 var failure: Error?
@@ -66,7 +73,9 @@ extension EdgeNode {
                     for case .success(let socket) in results { _ = socket.close() }
                     return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping"))
                 }
-                return eventLoop.makeSucceededFuture(notes + swapTables(to: effective, sockets: sockets))
+                return eventLoop.makeSucceededFuture(
+                    notes + swapTables(to: effective, sockets: sockets, sessions: newSessions.value)
+                )
             }
         }
     }
@@ -75,13 +84,9 @@ extension EdgeNode {
     private func keepRestartOnlyFields(_ new: EdgeConfig, notes: inout [String]) throws -> EdgeConfig {
         let old = configuration
         var effective = new
-        if new.privateKey != old.privateKey || new.hub.publicKey != old.hub.publicKey
-            || new.hub.presharedKey != old.hub.presharedKey
-        {
-            notes.append("identity or hub keys changed: takes effect at restart")
+        if new.privateKey != old.privateKey {
+            notes.append("identity changed: takes effect at restart")
             effective.privateKey = old.privateKey
-            effective.hub.publicKey = old.hub.publicKey
-            effective.hub.presharedKey = old.hub.presharedKey
         }
         if new.statusListen != old.statusListen {
             notes.append("status address changed: takes effect at restart")
@@ -115,15 +120,18 @@ extension EdgeNode {
     }
 
     /// Swaps link tables, applies the engine configuration and closes what is no longer used.
-    private func swapTables(to new: EdgeConfig, sockets: [UDPLinkSocket?]) -> [String] {
+    private func swapTables(to new: EdgeConfig, sockets: [UDPLinkSocket?], sessions: [EdgeSession?]) -> [String] {
         let old = configuration
         let now = Clocks.monotonic()
-        var histogramsAfter = LinkHistograms(links: new.links.count)
-        for (i, link) in new.links.enumerated() {
-            guard let before = old.links.firstIndex(where: { $0.id == link.id }) else { continue }
-            histogramsAfter.rtt[i] = histograms.rtt[before]
-            histogramsAfter.jitterTx[i] = histograms.jitterTx[before]
-            histogramsAfter.jitterRx[i] = histograms.jitterRx[before]
+        for tunnel in tunnels {
+            var histogramsAfter = LinkHistograms(links: new.links.count)
+            for (i, link) in new.links.enumerated() {
+                guard let before = old.links.firstIndex(where: { $0.id == link.id }) else { continue }
+                histogramsAfter.rtt[i] = tunnel.histograms.rtt[before]
+                histogramsAfter.jitterTx[i] = tunnel.histograms.jitterTx[before]
+                histogramsAfter.jitterRx[i] = tunnel.histograms.jitterRx[before]
+            }
+            tunnel.histograms = histogramsAfter
         }
         // Flush what the old tables hold before they change shape, then close what is not kept.
         drain(now: now)
@@ -133,13 +141,19 @@ extension EdgeNode {
         }
         linkSockets = sockets
         outgoing = Array(repeating: [], count: new.links.count)
-        histograms = histogramsAfter
         linkSlot = [Int](repeating: -1, count: 256)
         for (i, link) in new.links.enumerated() { linkSlot[Int(link.id)] = i }
         configuration = new
-        let change = engine.apply(new.engineConfiguration, now: now)
+        var (lines, fresh) = swapTunnels(to: new, sessions: sessions, now: now)
+        // Every kept tunnel gets the new links and classes; the first kept one's change is logged
+        // (they differ only in destinations).
+        var change: EngineConfigurationChange?
+        for (h, tunnel) in tunnels.enumerated() where !fresh[h] {
+            let applied = tunnel.engine.apply(new.engineConfiguration(hub: h), now: now)
+            change = change ?? applied
+        }
         drain(now: now)
-        var lines: [String] = []
+        guard let change else { return lines }
         let name: (UInt8, [NodeLinkConfig]) -> String = { id, list in
             list.first { $0.id == id }?.name ?? "link\(id)"
         }

@@ -5,7 +5,8 @@ import SDWANConfig
 import SDWANCore
 import SDWANIO
 
-/// `sdwan edge`: one `TunnelEngine` driven over one UDP socket per WAN link, on one event loop.
+/// `sdwan edge`: one `TunnelEngine` per hub (EdgeNode+Hubs.swift) driven over one UDP socket per
+/// WAN link, on one event loop; every hub's tunnel shares the link sockets.
 ///
 /// Every input follows the engine's contract (TunnelEngine's doc comment): read the clock once
 /// per batch, feed the engine, drain `pollTransmit` (written per link socket, flushed once per
@@ -15,7 +16,10 @@ public final class EdgeNode: @unchecked Sendable {
     public let eventLoop: EventLoop
     /// The configuration running now (a reload replaces it: `apply(_:)`).
     public internal(set) var configuration: EdgeConfig
-    let engine: TunnelEngine
+    /// One tunnel per hub, in the configuration's order of preference.
+    var tunnels: [HubTunnel]
+    /// Which tunnel carries new inner packets (`engine` is that tunnel's engine).
+    var hubSelector: HubSelector
     let logger: Logger
     let startedAt: Instant
     let allocator = ByteBufferAllocator()
@@ -31,27 +35,22 @@ public final class EdgeNode: @unchecked Sendable {
     var housekeeping: RepeatedTask?
     var counters = NodeCounters()
     var dropLog = RateLimitedLog()
-    var histograms: LinkHistograms
     var stopped = false
 
-    init(configuration: EdgeConfig, session: EdgeSession, eventLoop: EventLoop, logger: Logger) {
+    init(configuration: EdgeConfig, sessions: [EdgeSession], eventLoop: EventLoop, logger: Logger) {
         self.configuration = configuration
         self.eventLoop = eventLoop
         self.logger = logger
         let now = Clocks.monotonic()
         startedAt = now
-        engine = TunnelEngine(
-            configuration: configuration.engineConfiguration,
-            keys: .edge(session),
-            now: now,
-            wallTime: Clocks.wall(),
-            random: SystemRandomSource()
-        )
+        tunnels = sessions.indices.map { h in
+            HubTunnel(configuration: configuration, hub: h, session: sessions[h], now: now)
+        }
+        hubSelector = HubSelector(hubs: sessions.count, configuration: configuration.hubSelection)
         linkSockets = Array(repeating: nil, count: configuration.links.count)
         forwardSockets = Array(repeating: nil, count: configuration.forwards.count)
         outgoing = Array(repeating: [], count: configuration.links.count)
         flows = EdgeFlowTable(forwards: configuration.forwards.count)
-        histograms = LinkHistograms(links: configuration.links.count)
         for (i, link) in configuration.links.enumerated() { linkSlot[Int(link.id)] = i }
     }
 
@@ -62,20 +61,13 @@ public final class EdgeNode: @unchecked Sendable {
         eventLoop: EventLoop,
         logger: Logger = Logger(label: "sdwan.edge")
     ) -> EventLoopFuture<EdgeNode> {
-        let session: EdgeSession
+        let sessions: [EdgeSession]
         do {
-            let key = try configuration.privateKey.privateKey(
-                configFile: configuration.file,
-                field: "identity.private_key_file"
-            )
-            let psk =
-                try configuration.hub.presharedKey?.presharedKey(configFile: configuration.file, field: "hub.psk_file")
-                ?? PresharedKey.none()
-            session = EdgeSession(localStatic: key, hubPublicKey: configuration.hub.publicKey, presharedKey: psk)
+            sessions = try configuration.hubs.indices.map { try Self.session(configuration, hub: $0) }
         } catch {
             return eventLoop.makeFailedFuture(error)
         }
-        let node = EdgeNode(configuration: configuration, session: session, eventLoop: eventLoop, logger: logger)
+        let node = EdgeNode(configuration: configuration, sessions: sessions, eventLoop: eventLoop, logger: logger)
         return eventLoop.flatSubmit { node.openAll() }.flatMapError { error in
             node.stop().flatMapThrowing { throw error }
         }
@@ -107,7 +99,7 @@ public final class EdgeNode: @unchecked Sendable {
         return EventLoopFuture.andAllSucceed(futures, on: eventLoop).flatMapThrowing { [self] in
             try openTUN()
             let now = Clocks.monotonic()
-            engine.start(now: now, wallTime: Clocks.wall())
+            for tunnel in tunnels { tunnel.engine.start(now: now, wallTime: Clocks.wall()) }
             drain(now: now)
             housekeeping = eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { [self] _ in
                 housekeep()
@@ -166,7 +158,12 @@ public final class EdgeNode: @unchecked Sendable {
         counters.batches &+= 1
         counters.datagramsReceived &+= UInt64(batch.count)
         for datagram in batch {
-            engine.handleDatagram(datagram.data, linkID: id, source: datagram.source, now: now)
+            // Hubs are told apart by the datagram's source: each has its own endpoint on a link.
+            guard let tunnel = tunnel(from: datagram.source, link: id) else {
+                counters.count(.unknownHubSource)
+                continue
+            }
+            tunnel.engine.handleDatagram(datagram.data, linkID: id, source: datagram.source, now: now)
         }
         drain(now: now)
     }
@@ -208,13 +205,30 @@ public final class EdgeNode: @unchecked Sendable {
         timer.fired()
         guard !stopped else { return }
         let now = Clocks.monotonic()
-        engine.handleTimeout(now: now, wallTime: Clocks.wall())
+        let wall = Clocks.wall()
+        for tunnel in tunnels { tunnel.engine.handleTimeout(now: now, wallTime: wall) }
         drain(now: now)
     }
 
     // MARK: Drain (TunnelEngine's documented order)
 
     func drain(now: Instant) {
+        for tunnel in tunnels { drainTransmits(tunnel.engine) }
+        for i in outgoing.indices where !outgoing[i].isEmpty {
+            write(i, now: now)
+            outgoing[i].removeAll(keepingCapacity: true)
+        }
+        for tunnel in tunnels {
+            while let delivery = tunnel.engine.pollDelivery() { deliver(delivery, now: now) }
+            while let event = tunnel.engine.pollEvent() {
+                EngineEventLog.log(event, branch: tunnel.name, peerKey: "hub", linkName: linkName, logger: logger)
+            }
+        }
+        selectHub(now: now)
+        timer.arm(nextDeadline(), now: now, on: eventLoop) { [self] in timerFired() }
+    }
+
+    private func drainTransmits(_ engine: TunnelEngine) {
         while let t = engine.pollTransmit() {
             let slot = linkSlot[Int(t.linkID)]
             guard slot >= 0 else {
@@ -223,15 +237,6 @@ public final class EdgeNode: @unchecked Sendable {
             }
             outgoing[slot].append(OutgoingDatagram(data: t.datagram, destination: t.destination, dscp: t.dscp))
         }
-        for i in outgoing.indices where !outgoing[i].isEmpty {
-            write(i, now: now)
-            outgoing[i].removeAll(keepingCapacity: true)
-        }
-        while let delivery = engine.pollDelivery() { deliver(delivery, now: now) }
-        while let event = engine.pollEvent() {
-            EngineEventLog.log(event, branch: nil, linkName: linkName, logger: logger)
-        }
-        timer.arm(engine.nextDeadline(), now: now, on: eventLoop) { [self] in timerFired() }
     }
 
     private func write(_ i: Int, now: Instant) {
@@ -286,12 +291,14 @@ public final class EdgeNode: @unchecked Sendable {
         let now = Clocks.monotonic()
         _ = flows.expire(now: now) { configuration.forwards[$0].idleTimeout }
         for (i, link) in configuration.links.enumerated() {
-            if let quality = engine.linkQuality(link.id) { histograms.observe(i, quality) }
+            for tunnel in tunnels {
+                if let quality = tunnel.engine.linkQuality(link.id) { tunnel.histograms.observe(i, quality) }
+            }
             guard let interface = link.interface else { continue }
             let present = InterfaceWatch.isPresent(interface)
             if !present, linkSockets[i] != nil {
                 logger.warning("interface vanished: link down", metadata: ["link": .string(link.name)])
-                engine.handleLinkStatus(link.id, up: false, now: now)
+                for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: false, now: now) }
                 let socket = linkSockets[i]
                 linkSockets[i] = nil
                 _ = socket?.close()
@@ -307,7 +314,7 @@ public final class EdgeNode: @unchecked Sendable {
                     linkSockets[slot] = socket
                     logger.notice("interface back: socket rebuilt", metadata: ["link": .string(link.name)])
                     let now = Clocks.monotonic()
-                    engine.handleLinkStatus(link.id, up: true, now: now)
+                    for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: true, now: now) }
                     drain(now: now)
                 }
             }
@@ -322,21 +329,28 @@ public final class EdgeNode: @unchecked Sendable {
         let now = Clocks.monotonic()
         var drops: [String: UInt64] = [:]
         for reason in NodeDropReason.allCases { drops[reason.label] = counters[reason] }
-        let tunnel = TunnelStatus.of(engine, peer: configuration.hub.name) { [self] id in
-            let slot = linkSlot[Int(id)]
-            guard slot >= 0 else { return (nil, nil) }
-            return (linkSockets[slot].map { "\($0.localEndpoint)" }, configuration.links[slot].interface)
+        let hubTunnels = tunnels.enumerated().map { h, tunnel in
+            var status = TunnelStatus.of(tunnel.engine, peer: tunnel.name) { [self] id in
+                let slot = linkSlot[Int(id)]
+                guard slot >= 0 else { return (nil, nil) }
+                return (linkSockets[slot].map { "\($0.localEndpoint)" }, configuration.links[slot].interface)
+            }
+            status.active = hubSelector.active == h
+            return status
         }
-        return NodeStatus(
+        var status = NodeStatus(
             role: "edge",
             name: configuration.name,
             uptimeSeconds: (now - startedAt).seconds,
-            tunnels: [tunnel],
+            tunnels: hubTunnels,
             nodeDrops: drops,
             forwardFlows: flows.count,
             datagramsReceived: counters.datagramsReceived,
             datagramsSent: counters.datagramsSent
         )
+        status.activeHub = hubSelector.active.map { tunnels[$0].name }
+        status.hubSwitches = hubSelector.switches
+        return status
     }
 
     /// The status snapshot, from any thread.
@@ -346,7 +360,9 @@ public final class EdgeNode: @unchecked Sendable {
     func metricsNow() -> String {
         var text = MetricsText()
         text.node(statusNow(), counters: counters)
-        text.histograms(histograms, names: configuration.links.map(\.name), peer: configuration.hub.name)
+        for tunnel in tunnels {
+            text.histograms(tunnel.histograms, names: configuration.links.map(\.name), peer: tunnel.name)
+        }
         return text.output
     }
 }

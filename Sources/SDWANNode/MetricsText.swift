@@ -61,6 +61,9 @@ struct MetricsText {
         counter("sdwan_datagrams_received_total", "Datagrams read from link sockets.", [], status.datagramsReceived)
         counter("sdwan_datagrams_sent_total", "Datagrams written to link sockets.", [], status.datagramsSent)
         counter("sdwan_read_batches_total", "Read batches (one clock read each).", [], counters.batches)
+        if let switches = status.hubSwitches {
+            counter("sdwan_hub_switches_total", "The edge: changes of the active hub.", [], switches)
+        }
         counter(
             "sdwan_forward_datagrams_in_total",
             "Forward datagrams from clients or targets.",
@@ -103,6 +106,14 @@ struct MetricsText {
             gauge("sdwan_tunnel_established", "1 when the tunnel has keys.", [peer], tunnel.established ? 1 : 0)
             counter("sdwan_tunnel_handshakes_total", "Handshakes completed (rekeys apart).", [peer], tunnel.handshakes)
             counter("sdwan_tunnel_rekeys_total", "Rekeys completed.", [peer], tunnel.rekeys)
+            if let active = tunnel.active {
+                gauge(
+                    "sdwan_hub_active",
+                    "The edge: 1 for the hub carrying its traffic.",
+                    [("hub", tunnel.peer)],
+                    active ? 1 : 0
+                )
+            }
             for link in tunnel.links {
                 let l = [peer, ("link", link.name)]
                 for state in Self.states {

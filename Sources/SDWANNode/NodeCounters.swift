@@ -24,6 +24,9 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
     /// The hub: a packet from the data centre larger than its branch's inner MTU (answered with a
     /// rate-limited ICMP "too big" when the limit allows).
     case tunOversize
+    /// The edge: a datagram on a link socket from an address that is none of the hubs' endpoints
+    /// for that link.
+    case unknownHubSource
 
     /// The label value in /metrics.
     public var label: String {
@@ -39,6 +42,7 @@ public enum NodeDropReason: Int, CaseIterable, Sendable {
         case .forwardOversize: "forward_oversize"
         case .tunWriteFailed: "tun_write_failed"
         case .tunOversize: "tun_oversize"
+        case .unknownHubSource: "unknown_hub_source"
         }
     }
 }

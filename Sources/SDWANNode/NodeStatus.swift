@@ -13,6 +13,10 @@ public struct NodeStatus: Codable, Sendable {
     public var forwardFlows: Int
     public var datagramsReceived: UInt64
     public var datagramsSent: UInt64
+    /// The edge: the hub carrying its traffic now (`nil` before any hub is usable, and on a hub).
+    public var activeHub: String? = nil
+    /// The edge: changes of the active hub since start.
+    public var hubSwitches: UInt64? = nil
 }
 
 /// One tunnel: the edge's to its hub, or the hub's to one branch.
@@ -28,6 +32,8 @@ public struct TunnelStatus: Codable, Sendable {
     public var classes: [ClassStatusSnapshot]
     /// Engine drops by reason (`EngineDropReason`), only the non-zero ones.
     public var drops: [String: UInt64]
+    /// The edge: whether this hub's tunnel carries the traffic now (`nil` on a hub).
+    public var active: Bool? = nil
 }
 
 public struct LinkStatusSnapshot: Codable, Sendable {

@@ -29,9 +29,16 @@ struct RateLimitedLog {
 
 /// How engine events are logged (state changes, rekeys), the same on both nodes.
 enum EngineEventLog {
-    static func log(_ event: EngineEvent, branch: String?, linkName: (UInt8) -> String, logger: Logger) {
+    /// `peerKey` names the peer's metadata key: `branch` on the hub, `hub` on the edge.
+    static func log(
+        _ event: EngineEvent,
+        branch: String?,
+        peerKey: String = "branch",
+        linkName: (UInt8) -> String,
+        logger: Logger
+    ) {
         var metadata: Logger.Metadata = [:]
-        if let branch { metadata["branch"] = .string(branch) }
+        if let branch { metadata[peerKey] = .string(branch) }
         switch event {
         case .link(let id, let change):
             metadata["link"] = .string(linkName(id))

@@ -62,10 +62,14 @@ extension NodeStatus {
         func ms(_ s: Double?) -> String { s.map { String(format: "%.1f ms", $0 * 1_000) } ?? "-" }
         func pct(_ r: Double?) -> String { r.map { String(format: "%.2f %%", $0 * 100) } ?? "-" }
         var lines = ["\(role) \(name), up \(Int(uptimeSeconds)) s, \(forwardFlows) forward flows"]
+        if role == "edge" {
+            lines.append("active hub: \(activeHub ?? "none yet") (\(hubSwitches ?? 0) switches)")
+        }
         for tunnel in tunnels {
             lines.append("")
             lines.append(
-                "tunnel to \(tunnel.peer): \(tunnel.established ? "established" : "not established"), inner MTU \(tunnel.innerMTU)"
+                "tunnel to \(tunnel.peer): \(tunnel.established ? "established" : "not established"), "
+                    + "inner MTU \(tunnel.innerMTU)\(tunnel.active == true ? ", active" : "")"
             )
             let header = [
                 "link", "state", "rtt", "loss tx", "loss rx", "jitter tx", "jitter rx", "tx bytes", "rx bytes",

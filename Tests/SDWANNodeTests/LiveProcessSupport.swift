@@ -29,19 +29,27 @@ final class NodeProcess: @unchecked Sendable {
         self.logPath = logPath
     }
 
-    /// Starts `sdwan <role> --config <configPath>`; cleanup kills it by PID if it still runs.
+    /// Starts `sdwan <role> --config <configPath>` (inside network namespace `namespace` through
+    /// `ip netns exec`, which execs in place: the PID is the node's); cleanup kills it by PID if
+    /// it still runs.
     static func start(
         role: String,
         configPath: String,
         logPath: String,
-        resources: LiveResources
+        resources: LiveResources,
+        namespace: String? = nil
     ) throws -> NodeProcess {
         guard let binary else { throw LiveNodeTests.TestFailure("the sdwan binary is not built beside the tests") }
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         let process = Process()
-        process.executableURL = binary
-        process.arguments = [role, "--config", configPath]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, binary.path, role, "--config", configPath]
+        } else {
+            process.executableURL = binary
+            process.arguments = [role, "--config", configPath]
+        }
         process.standardOutput = log
         process.standardError = log
         try process.run()

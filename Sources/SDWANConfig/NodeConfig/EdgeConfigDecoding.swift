@@ -14,7 +14,9 @@ extension NodeConfig {
         try decode(ConfigDocument.parse(text, file: file))
     }
 
-    static let edgeFields = ["role", "name", "identity", "hub", "links", "classes", "ingress", "status"]
+    static let edgeFields = [
+        "role", "name", "identity", "hub", "hubs", "hub_selection", "links", "classes", "ingress", "status",
+    ]
     static let hubFields = [
         "role", "name", "identity", "listen", "branches", "forwarding", "udp_targets", "classes", "status", "ingress",
     ]
@@ -32,7 +34,7 @@ extension NodeConfig {
             return false
         }
         switch self {
-        case .edge(let c): return inline(c.privateKey) || inline(c.hub.presharedKey)
+        case .edge(let c): return inline(c.privateKey) || c.hubs.contains { inline($0.presharedKey) }
         case .hub(let c): return inline(c.privateKey) || c.branches.contains { inline($0.presharedKey) }
         }
     }
@@ -48,23 +50,30 @@ extension NodeConfig {
         let file = root.file
         let name = try m.required("name", expected: "the branch's name").name()
         let privateKey = try decodeIdentity(m)
-        let hubMapping = try m.required("hub", expected: "the hub: name, public_key, endpoint")
-            .mapping(allowing: ["name", "public_key", "psk_file", "psk", "endpoint"])
-        let hub = HubPeerConfig(
-            name: try hubMapping.required("name", expected: "the hub's name").name(),
-            publicKey: try NodeConfigParsing.publicKey(
-                hubMapping.required("public_key", expected: "the hub's public key (`sdwan pubkey`)")
-            ),
-            presharedKey: try NodeConfigParsing.secret(hubMapping, "psk", required: false),
-            endpoint: try hubMapping["endpoint"].map(NodeConfigParsing.endpoint)
-        )
         let linkValues = try m.required("links", expected: "a list of WAN links").sequence()
         guard !linkValues.isEmpty, linkValues.count <= 255 else {
             throw m["links"]!.error("\(linkValues.count) links", expected: "1 to 255 links")
         }
+        let linkNames = try linkValues.map { v throws(ConfigError) in
+            try v.mapping(allowing: linkFields).required("name", expected: "the link's name").name()
+        }
+        var (hubs, listed) = try decodeHubs(m, linkNames: linkNames)
         var links: [NodeLinkConfig] = []
         for (index, value) in linkValues.enumerated() {
-            let link = try decodeLink(value, index: index, defaultHub: hub.endpoint)
+            if listed, let own = try value.mapping(allowing: linkFields)["hub_endpoint"] {
+                throw own.error(
+                    "a link's `hub_endpoint` is ambiguous with `hubs:`",
+                    expected: "each hub's `endpoint:` or `endpoints: {\(linkNames[index]): …}`"
+                )
+            }
+            let defaultHub = listed ? listedEndpoint(hubs, link: linkNames[index]) : hubs[0].endpoint
+            if listed, defaultHub == nil {
+                throw try m["hubs"]!.sequence()[0].error(
+                    "hub `\(hubs[0].name)` has no endpoint for link `\(linkNames[index])`",
+                    expected: "`endpoint:` for every link or `endpoints: {\(linkNames[index]): …}`"
+                )
+            }
+            let link = try decodeLink(value, index: index, defaultHub: defaultHub)
             if links.contains(where: { $0.name == link.name }) {
                 throw value.error("link name `\(link.name)` is used twice", expected: "link names unique")
             }
@@ -73,6 +82,7 @@ extension NodeConfig {
             }
             links.append(link)
         }
+        if listed { try resolveHubEndpoints(&hubs, links: links, root: m) }
         let classes = try m["classes"].map { v throws(ConfigError) in
             try ClassTable.decode(v, linkNames: links.map(\.name))
         }
@@ -117,7 +127,8 @@ extension NodeConfig {
             file: file,
             name: name,
             privateKey: privateKey,
-            hub: hub,
+            hubs: hubs,
+            hubSelection: try decodeHubSelection(m["hub_selection"]),
             links: links,
             classes: block,
             innerAddress: innerAddress,

@@ -7,13 +7,21 @@ public enum SecretReference: Hashable, Sendable {
     case inline(base64: String)
 }
 
-/// The hub as an edge knows it.
+/// One hub as an edge knows it (docs/operations.md, "hubs").
 public struct HubPeerConfig: Sendable {
     public var name: String
     public var publicKey: PublicKey
     public var presharedKey: SecretReference?
     /// The hub address links use unless they name their own.
     public var endpoint: UDPEndpoint?
+    /// This hub's address per link name. With `hubs:` it holds every link (resolved when the config
+    /// is decoded); with the old single `hub:` it is empty and each link's `hub_endpoint` applies.
+    public var linkEndpoints: [String: UDPEndpoint] = [:]
+
+    /// Where `link`'s datagrams to this hub go.
+    public func endpoint(for link: NodeLinkConfig) -> UDPEndpoint {
+        linkEndpoints[link.name] ?? link.hubEndpoint
+    }
 }
 
 /// One WAN link of an edge (docs/operations.md, "links").
@@ -107,7 +115,10 @@ public struct EdgeConfig: Sendable {
     public var file: String
     public var name: String
     public var privateKey: SecretReference
-    public var hub: HubPeerConfig
+    /// The hubs in order of preference (the old single `hub:` is a one-element list); never empty.
+    public var hubs: [HubPeerConfig]
+    /// When traffic returns to a preferred hub (`hub_selection:`).
+    public var hubSelection: HubSelector.Configuration
     public var links: [NodeLinkConfig]
     public var classes: ClassTable
     /// The branch's inner address: the source of forwarded flows (inside the hub's allowed
@@ -120,9 +131,29 @@ public struct EdgeConfig: Sendable {
     /// The TUN device facing the branch LAN (`ingress.tun`), if any.
     public var tun: TUNConfig? = nil
 
-    /// The engine configuration the edge runs.
-    public var engineConfiguration: EngineConfiguration {
-        var c = classes.engineConfiguration(links: links.map(\.engineLink))
+    /// The config field naming hub `index`'s PSK file (for errors).
+    public func hubPSKField(_ index: Int) -> String { hubsListed ? "hubs[\(index)].psk_file" : "hub.psk_file" }
+
+    /// Whether the config used `hubs:` (rather than the single `hub:`).
+    public var hubsListed: Bool { hubs.count > 1 || !hubs[0].linkEndpoints.isEmpty }
+
+    /// The first (preferred) hub.
+    public var hub: HubPeerConfig { hubs[0] }
+
+    /// The engine configuration the edge runs towards the first hub.
+    public var engineConfiguration: EngineConfiguration { engineConfiguration(hub: 0) }
+
+    /// The engine configuration of the tunnel to `hubs[hub]`: the same links and classes, each
+    /// link aimed at that hub's endpoint for it, and the TUN's router addresses (the source of
+    /// the engine's ICMP replies).
+    public func engineConfiguration(hub: Int) -> EngineConfiguration {
+        var c = classes.engineConfiguration(
+            links: links.map { link in
+                var engineLink = link.engineLink
+                engineLink.destination = hubs[hub].endpoint(for: link)
+                return engineLink
+            }
+        )
         c.routerAddressV4 = tun?.routerAddress(v4: true)
         c.routerAddressV6 = tun?.routerAddress(v4: false)
         return c

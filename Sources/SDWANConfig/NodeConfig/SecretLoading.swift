@@ -44,7 +44,9 @@ extension NodeConfig {
         switch self {
         case .edge(let c):
             _ = try c.privateKey.privateKey(configFile: c.file, field: "identity.private_key_file")
-            _ = try c.hub.presharedKey?.presharedKey(configFile: c.file, field: "hub.psk_file")
+            for (i, hub) in c.hubs.enumerated() {
+                _ = try hub.presharedKey?.presharedKey(configFile: c.file, field: c.hubPSKField(i))
+            }
         case .hub(let c):
             _ = try c.privateKey.privateKey(configFile: c.file, field: "identity.private_key_file")
             for (i, b) in c.branches.enumerated() {
