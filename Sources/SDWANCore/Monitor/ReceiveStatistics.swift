@@ -111,7 +111,7 @@ public struct ReceiveStatistics: Sendable {
     /// `endsOutage`: the packet ends a silence the monitor declared (longer than its detection
     /// window). The counters it skips were sent during the blackout: an outage, counted in
     /// `outages`/`outageLost` but not as loss. The SLA loss windows judge the link while it works;
-    /// a 10 s blackout's ~230 probe packets would otherwise hold an idle link above 1 % loss for the
+    /// a 10 s blackout's ~115 probe packets would otherwise hold an idle link above 1 % loss for the
     /// 60 s window after it returned, and keep it `degraded` long after it recovered (commercial
     /// SD-WANs treat the outage as an outage and fail back after their hold-down). Flapping is
     /// still penalised: by the state machine's recovery run and rate limit, not by loss.
