@@ -26,6 +26,10 @@ public struct DirectionQuality: Hashable, Sendable {
     /// Cumulative packets received and declared lost in this direction.
     public var cumulativeReceived: UInt64
     public var cumulativeLost: UInt64
+    /// Silences longer than the detection window that ended, and the packets sent into them
+    /// (reverse direction only): outages, kept out of `cumulativeLost` and every loss window.
+    public var outages: UInt64
+    public var outageLost: UInt64
     /// RFC 3357 mean loss burst length (lost packets / bursts), `nil` before the first burst.
     /// Reverse direction only (the peer reports no bursts).
     public var meanBurstLength: Double?
@@ -47,6 +51,8 @@ public struct DirectionQuality: Hashable, Sendable {
         longLossRatio = nil
         cumulativeReceived = 0
         cumulativeLost = 0
+        outages = 0
+        outageLost = 0
         meanBurstLength = nil
         jitter = .zero
         pdvP99 = .zero

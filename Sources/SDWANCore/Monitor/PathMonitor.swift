@@ -117,6 +117,8 @@ public struct PathMonitor: Sendable {
         q.reverse.longLossRatio = reverse.longWindow.ratio
         q.reverse.cumulativeReceived = reverse.received
         q.reverse.cumulativeLost = reverse.lost
+        q.reverse.outages = reverse.outages
+        q.reverse.outageLost = reverse.outageLost
         q.reverse.meanBurstLength = reverse.meanBurstLength
         q.reverse.jitter = reverse.jitter
         q.reverse.pdvP99 = reverse.pdvP99
@@ -158,8 +160,11 @@ public struct PathMonitor: Sendable {
     /// sample of its loss, jitter and delay variation.
     public mutating func handlePacketReceived(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
         // A silence that ended with this packet is still a silence if its window expired first.
-        if reverseAlive, let last = reverse.lastArrival, now - last >= detectionWindow { handleTimeout(now: now) }
-        reverse.record(counter: counter, timestamp: timestamp, now: now)
+        let endsSilence = reverse.lastArrival.map { now - $0 >= detectionWindow } ?? false
+        if reverseAlive && endsSilence { handleTimeout(now: now) }
+        // What the silence swallowed is an outage, not loss (ReceiveStatistics.record): the peer's
+        // reports carry our count, so its forward view of this direction is spared too.
+        reverse.record(counter: counter, timestamp: timestamp, now: now, endsOutage: endsSilence)
         scheduler.noteReceived()
     }
 

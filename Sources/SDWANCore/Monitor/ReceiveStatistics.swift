@@ -35,8 +35,10 @@ public struct ReceiveStatistics: Sendable {
 
     public let configuration: Configuration
 
-    // Sequence accounting: slot i holds counter c with c & mask == i.
+    // Sequence accounting: slot i holds counter c with c & mask == i. A missing counter's gap time
+    // is when its gap was seen, or `outageMark` when the gap is an outage (settled as neither).
     private let mask: UInt64
+    private static let outageMark = Int64.min
     private var slotReceived: [Bool]
     private var slotGapTime: [Int64]
     /// The highest counter received, and the sealed timestamp and arrival time of its packet
@@ -51,6 +53,11 @@ public struct ReceiveStatistics: Sendable {
     public private(set) var lost: UInt64 = 0
     public private(set) var late: UInt64 = 0
     public private(set) var duplicates: UInt64 = 0
+    /// Outages: silences longer than the detection window that a later packet ended, and the
+    /// packets that silence swallowed. Counted here, never in `lost` or the loss windows (see
+    /// `record(counter:timestamp:now:endsOutage:)`).
+    public private(set) var outages: UInt64 = 0
+    public private(set) var outageLost: UInt64 = 0
     /// RFC 3357: number of loss bursts ended so far and the lost packets in them.
     public private(set) var bursts: UInt64 = 0
     public private(set) var burstLost: UInt64 = 0
@@ -100,7 +107,15 @@ public struct ReceiveStatistics: Sendable {
     public var meanBurstLength: Double? { bursts > 0 ? Double(burstLost) / Double(bursts) : nil }
 
     /// Records one authenticated packet with per-link `counter` and sealed `timestamp` at `now`.
-    public mutating func record(counter: UInt64, timestamp: WireTimestamp, now: Instant) {
+    ///
+    /// `endsOutage`: the packet ends a silence the monitor declared (longer than its detection
+    /// window). The counters it skips were sent during the blackout: an outage, counted in
+    /// `outages`/`outageLost` but not as loss. The SLA loss windows judge the link while it works;
+    /// a 10 s blackout's ~115 probe packets would otherwise hold an idle link above 1 % loss for the
+    /// 60 s window after it returned, and keep it `degraded` long after it recovered (commercial
+    /// SD-WANs treat the outage as an outage and fail back after their hold-down). Flapping is
+    /// still penalised: by the state machine's recovery run and rate limit, not by loss.
+    public mutating func record(counter: UInt64, timestamp: WireTimestamp, now: Instant, endsOutage: Bool = false) {
         let range = UInt64(configuration.reorderRange)
         guard let highest = highestCounter else {
             // A counter space starts at 0 (wire-format §3): counters below the first one seen were
@@ -110,6 +125,7 @@ public struct ReceiveStatistics: Sendable {
             var gap = settledUpTo
             while gap < counter {
                 markSlot(gap, received: false, now: now)
+                if endsOutage { slotGapTime[Int(gap & mask)] = Self.outageMark }
                 gap += 1
             }
             markSlot(counter, received: true, now: now)
@@ -118,11 +134,16 @@ public struct ReceiveStatistics: Sendable {
             return
         }
         if counter > highest {
-            // A jump beyond the ring settles what would be overwritten: those packets are lost.
-            if counter - settledUpTo >= range { forceSettle(below: counter - range + 1, now: now) }
+            if endsOutage && counter > highest + 1 { outages += 1 }
+            // A jump beyond the ring settles what would be overwritten: those packets are lost
+            // (or, after an outage, the outage's).
+            if counter - settledUpTo >= range {
+                forceSettle(below: counter - range + 1, outageAbove: endsOutage ? highest : nil, now: now)
+            }
             var gap = max(highest + 1, settledUpTo)
             while gap < counter {
                 markSlot(gap, received: false, now: now)
+                if endsOutage { slotGapTime[Int(gap & mask)] = Self.outageMark }
                 gap += 1
             }
             markSlot(counter, received: true, now: now)
@@ -217,6 +238,8 @@ public struct ReceiveStatistics: Sendable {
             let slot = Int(settledUpTo & mask)
             if slotReceived[slot] {
                 settleOne(lost: false, now: now)
+            } else if slotGapTime[slot] == Self.outageMark {
+                outageLost += 1
             } else if now.nanoseconds - slotGapTime[slot] >= tmax {
                 settleOne(lost: true, now: now)
             } else {
@@ -232,10 +255,19 @@ public struct ReceiveStatistics: Sendable {
         longWindow.advance(to: now)
     }
 
-    private mutating func forceSettle(below limit: UInt64, now: Instant) {
+    /// Settles every counter below `limit`; those above `outageAbove` (the highest counter before
+    /// an outage) are the outage's.
+    private mutating func forceSettle(below limit: UInt64, outageAbove: UInt64?, now: Instant) {
         while settledUpTo < limit {
-            let isReceived = settledUpTo <= (highestCounter ?? 0) && slotReceived[Int(settledUpTo & mask)]
-            settleOne(lost: !isReceived, now: now)
+            let slot = Int(settledUpTo & mask)
+            let isReceived = settledUpTo <= (highestCounter ?? 0) && slotReceived[slot]
+            if let last = outageAbove, settledUpTo > last {
+                outageLost += 1
+            } else if !isReceived && settledUpTo <= (highestCounter ?? 0) && slotGapTime[slot] == Self.outageMark {
+                outageLost += 1
+            } else {
+                settleOne(lost: !isReceived, now: now)
+            }
             settledUpTo += 1
         }
     }
@@ -262,7 +294,7 @@ public struct ReceiveStatistics: Sendable {
     public var nextSettleDeadline: Instant? {
         guard let highest = highestCounter, settledUpTo <= highest else { return nil }
         let slot = Int(settledUpTo & mask)
-        guard !slotReceived[slot] else { return nil }
+        guard !slotReceived[slot], slotGapTime[slot] != Self.outageMark else { return nil }
         return Instant(nanoseconds: slotGapTime[slot]) + configuration.maxLateness
     }
 

@@ -79,6 +79,24 @@ import Testing
         #expect(stats.lost == 4_999 && stats.received == 2)
     }
 
+    /// A packet that ends an outage: the counters it skips are the outage's, counted apart and kept
+    /// out of `lost` and every loss window, whether the gap fits in the reorder range or not. A gap
+    /// that was open before the outage (counter 2, missing since 3 arrived) is still loss.
+    @Test(arguments: [300, 5_000])
+    func outageGapIsNotLoss(jump: Int) {
+        var stats = ReceiveStatistics()
+        for c in [0, 1, 3] {
+            stats.record(counter: UInt64(c), timestamp: WireTimestamp(Self.at(Int64(c))), now: Self.at(Int64(c)))
+        }
+        let back = Self.at(10_000)
+        stats.record(counter: UInt64(3 + jump), timestamp: WireTimestamp(back), now: back, endsOutage: true)
+        stats.record(counter: UInt64(4 + jump), timestamp: WireTimestamp(back), now: back)
+        stats.settle(now: Self.at(10_500))
+        #expect(stats.outages == 1 && stats.outageLost == UInt64(jump - 1))
+        #expect(stats.lost == 1 && stats.received == 5)
+        #expect(stats.longWindow.lostTotal == 1 && stats.countWindow.lost == 1 && stats.countWindow.samples == 6)
+    }
+
     /// After a rekey the counters restart at 0: once reset, the new space is accounted afresh and the
     /// cumulative counts carry on; without the reset, the restarted counters would all be late.
     @Test func counterSpaceResetAtRekey() {
