@@ -302,8 +302,11 @@ public final class EdgeNode: @unchecked Sendable {
             for tunnel in tunnels {
                 if let quality = tunnel.engine.linkQuality(link.id) { tunnel.histograms.observe(i, quality) }
             }
-            guard !checkLinkSocket(i, now: now), let interface = link.interface else { continue }
-            let present = InterfaceWatch.isPresent(interface)
+            // A vanished interface is handled below (its return rebuilds the socket at once);
+            // otherwise a socket NIO closed on a send error is rebuilt with backoff (SocketRebuild.swift).
+            let present = link.interface.map(InterfaceWatch.isPresent) ?? true
+            if !present { lostLinks[link.id] = nil }
+            guard !(present && checkLinkSocket(i, now: now)), link.interface != nil else { continue }
             if !present, linkSockets[i] != nil {
                 logger.warning("interface vanished: link down", metadata: ["link": .string(link.name)])
                 for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: false, now: now) }
