@@ -36,6 +36,9 @@ public final class EdgeNode: @unchecked Sendable {
     var counters = NodeCounters()
     var dropLog = RateLimitedLog()
     var stopped = false
+    /// Link sockets NIO closed on a send error, by link id, and rebuilds by link name (SocketRebuild.swift).
+    var lostLinks: [UInt8: SocketRebuild] = [:]
+    var linkSocketRebuilds: [String: UInt64] = [:]
 
     init(configuration: EdgeConfig, sessions: [EdgeSession], eventLoop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -144,6 +147,11 @@ public final class EdgeNode: @unchecked Sendable {
     /// The bound local endpoint of link `index` and of forward `index` (tests, status).
     public func linkEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
         eventLoop.submit { [self] in linkSockets[index]?.localEndpoint }
+    }
+    /// The NIO channel of link `index`'s socket, `nil` while it has none (tests close it
+    /// underneath the node as a fatal send error would: SocketRebuild.swift).
+    public func linkChannel(_ index: Int) -> EventLoopFuture<Channel?> {
+        eventLoop.submit { [self] in linkSockets[index]?.channel }
     }
     public func forwardEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
         eventLoop.submit { [self] in forwardSockets[index]?.localEndpoint }
@@ -294,8 +302,11 @@ public final class EdgeNode: @unchecked Sendable {
             for tunnel in tunnels {
                 if let quality = tunnel.engine.linkQuality(link.id) { tunnel.histograms.observe(i, quality) }
             }
-            guard let interface = link.interface else { continue }
-            let present = InterfaceWatch.isPresent(interface)
+            // A vanished interface is handled below (its return rebuilds the socket at once);
+            // otherwise a socket NIO closed on a send error is rebuilt with backoff (SocketRebuild.swift).
+            let present = link.interface.map(InterfaceWatch.isPresent) ?? true
+            if !present { lostLinks[link.id] = nil }
+            guard !(present && checkLinkSocket(i, now: now)), link.interface != nil else { continue }
             if !present, linkSockets[i] != nil {
                 logger.warning("interface vanished: link down", metadata: ["link": .string(link.name)])
                 for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: false, now: now) }
@@ -360,6 +371,11 @@ public final class EdgeNode: @unchecked Sendable {
     func metricsNow() -> String {
         var text = MetricsText()
         text.node(statusNow(), counters: counters)
+        text.socketRebuilds(
+            "sdwan_link_socket_rebuilds_total",
+            label: "link",
+            configuration.links.map { ($0.name, linkSocketRebuilds[$0.name] ?? 0) }
+        )
         for tunnel in tunnels {
             text.histograms(tunnel.histograms, names: configuration.links.map(\.name), peer: tunnel.name)
         }

@@ -36,6 +36,9 @@ public final class HubNode: @unchecked Sendable {
     /// RTT and jitter histograms per branch and link, sampled once a second (like the edge's).
     var histograms: [BranchLinkKey: LinkHistograms] = [:]
     var stopped = false
+    /// Listeners NIO closed on a send error, and rebuilds, by slot (SocketRebuild.swift).
+    var lostListeners: [Int: SocketRebuild] = [:]
+    var listenSocketRebuilds: [Int: UInt64] = [:]
 
     struct BranchLinkKey: Hashable {
         var branch: String
@@ -144,6 +147,11 @@ public final class HubNode: @unchecked Sendable {
     /// The bound address of listener `index`.
     public func listenerEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
         eventLoop.submit { [self] in index < listeners.count ? listeners[index]?.localEndpoint : nil }
+    }
+
+    /// The NIO channel of listener `index` (tests close it underneath the node: SocketRebuild.swift).
+    public func listenerChannel(_ index: Int) -> EventLoopFuture<Channel?> {
+        eventLoop.submit { [self] in index < listeners.count ? listeners[index]?.channel : nil }
     }
 
     /// Drop counters of the endpoint (cryptokey routing, unknown indices).
@@ -311,6 +319,7 @@ public final class HubNode: @unchecked Sendable {
     private func housekeep() {
         guard !stopped else { return }
         let now = Clocks.monotonic()
+        checkListenerSockets(now: now)
         for key in flowTable.idle(now: now, timeout: configuration.udpTargets.idleTimeout) {
             _ = flowTable.flows.removeValue(forKey: key)?.socket?.close()
         }
@@ -357,6 +366,13 @@ public final class HubNode: @unchecked Sendable {
     func metricsNow() -> String {
         var text = MetricsText()
         text.node(statusNow(), counters: counters)
+        text.socketRebuilds(
+            "sdwan_listen_socket_rebuilds_total",
+            label: "listen",
+            listenAddresses.indices.compactMap { i in
+                listenAddresses[i].map { ("\($0)", listenSocketRebuilds[i] ?? 0) }
+            }
+        )
         // Branch and link order as /status shows them (never the dictionary's).
         for name in hub.branchNames {
             guard let engine = hub.engine(forBranch: name) else { continue }
