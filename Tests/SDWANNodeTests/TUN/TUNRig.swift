@@ -32,8 +32,9 @@ final class TUNRig: @unchecked Sendable {
     static let serverV4 = "10.251.20.2"
     static let serverV6 = "fd51:20::2"
 
-    init() throws {
-        tag = "t\(getpid() % 100_000)"
+    /// `prefix` keeps suites that may run at once in one process apart (device names ≤ 15 bytes).
+    init(prefix: String = "t") throws {
+        tag = "\(prefix)\(getpid() % 100_000)"
         directory = NSTemporaryDirectory() + "sdwan-tun-\(UUID().uuidString)"
         binary = try Self.findBinary()
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
