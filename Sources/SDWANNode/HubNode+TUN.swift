@@ -14,29 +14,11 @@ extension HubNode {
     /// Opens and configures the TUN device of `ingress.tun`, if any (on the event loop).
     func openTUN() throws {
         guard let settings = configuration.tun else { return }
-        let device = try TUNDevice.open(name: settings.name, mtu: settings.mtu, eventLoop: eventLoop) {
-            [self] batch in tunBatch(batch)
-        }
-        do {
-            let warnings = try TUNInterface.configure(
-                name: device.name,
-                mtu: settings.mtu,
-                addresses: settings.addresses,
-                routes: settings.routes
-            )
-            for warning in warnings { logger.warning("\(warning)") }
-        } catch {
-            device.close()
-            throw error
-        }
-        tun = device
-        logger.notice(
-            "TUN device up",
-            metadata: [
-                "name": .string(device.name), "mtu": .string("\(settings.mtu)"),
-                "addresses": .string(settings.addresses.map(\.description).joined(separator: " ")),
-                "routes": .string(settings.routes.map(\.description).joined(separator: " ")),
-            ]
+        tun = try openConfiguredTUN(
+            settings,
+            eventLoop: eventLoop,
+            logger: logger,
+            onBatch: { [self] batch in tunBatch(batch) }
         )
     }
 
