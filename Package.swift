@@ -4,6 +4,13 @@
 //   with SDWANConfig (files: keys, YAML) beside the shell.
 import PackageDescription
 
+// The engine, link models and simulator run single-threaded and never re-enter themselves; the
+// per-access dynamic exclusivity check was a tenth of the simulator's time (docs/simulator.md,
+// "Speed"). Debug builds keep the check.
+let fastPath: [SwiftSetting] = [
+    .unsafeFlags(["-enforce-exclusivity=unchecked", "-cross-module-optimization"], .when(configuration: .release))
+]
+
 let package = Package(
     name: "sdwan",
     products: [
@@ -30,13 +37,15 @@ let package = Package(
             dependencies: [
                 "CSodium",
                 .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: fastPath
         ),
         // Link models (loss, later delay, rate, queue, schedules): pure, driven by `now` and a
         // generator, shared by the offline simulator and the live WAN emulator.
         .target(
             name: "SDWANLinkModel",
-            dependencies: ["SDWANCore"]
+            dependencies: ["SDWANCore"],
+            swiftSettings: fastPath
         ),
         // The I/O ring: UDP sockets, clocks, timers on SwiftNIO. Hands bytes and `now` to the core.
         .target(
@@ -63,7 +72,8 @@ let package = Package(
             name: "SDWANSimulator",
             dependencies: [
                 "SDWANCore", "SDWANLinkModel", "SDWANConfig", .product(name: "NIOCore", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: fastPath
         ),
         // The userspace WAN emulator: a UDP relay per link applying the link models in real time
         // (docs/wanem.md).
