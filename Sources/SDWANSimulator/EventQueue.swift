@@ -53,6 +53,18 @@ public struct EventQueue<Event>: EventScheduling {
     @inlinable
     public var nextInstant: Instant? { heap.first?.at }
 
+    /// The instant and sequence number of the earliest pending event.
+    @inlinable
+    public var nextKey: (at: Instant, sequence: UInt64)? { heap.first.map { ($0.at, $0.sequence) } }
+
+    /// Takes a sequence number without scheduling anything: a caller that keeps entries of its
+    /// own (the simulation's timers) orders them among the queue's events by (instant, sequence).
+    @inlinable
+    public mutating func takeSequence() -> UInt64 {
+        defer { nextSequence &+= 1 }
+        return nextSequence
+    }
+
     /// Adds `event` at `at`; O(log n).
     @inlinable
     public mutating func schedule(_ event: Event, at: Instant) {
@@ -64,18 +76,21 @@ public struct EventQueue<Event>: EventScheduling {
             slot = slots.count
             slots.append(event)
         }
-        let key = Key(at: at, sequence: nextSequence, slot: slot)
-        nextSequence &+= 1
-        // Sift up with a hole: parents move down until the key's place is found.
+        let key = Key(at: at, sequence: takeSequence(), slot: slot)
+        // Sift up with a hole: parents move down until the key's place is found. Through one
+        // unsafe buffer: the checked subscripts' uniqueness and bounds checks cost more than the
+        // sift itself.
         heap.append(key)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard key.precedes(heap[parent]) else { break }
-            heap[child] = heap[parent]
-            child = parent
+        heap.withUnsafeMutableBufferPointer { heap in
+            var child = heap.count - 1
+            while child > 0 {
+                let parent = (child - 1) / 2
+                guard key.precedes(heap[parent]) else { break }
+                heap[child] = heap[parent]
+                child = parent
+            }
+            heap[child] = key
         }
-        heap[child] = key
     }
 
     /// Removes and returns the earliest event (first scheduled among equals); O(log n).
@@ -83,8 +98,9 @@ public struct EventQueue<Event>: EventScheduling {
     public mutating func popNext() -> (at: Instant, event: Event)? {
         guard let top = heap.first else { return nil }
         let last = heap.removeLast()
-        let count = heap.count
-        if count > 0 {
+        heap.withUnsafeMutableBufferPointer { heap in
+            let count = heap.count
+            guard count > 0 else { return }
             // Sift the last key down from the root with a hole.
             var parent = 0
             while true {

@@ -31,15 +31,26 @@ public struct Simulation<Event>: EventScheduling {
         case timer(endpoint: Int)
     }
 
-    enum Entry {
-        case event(Event)
-        case timer(endpoint: Int, generation: UInt64)
+    /// An endpoint's pending timer: the deadline asked for, the instant it fires (not before the
+    /// moment it was set) and the sequence number it took then, so it runs among events of the
+    /// same instant in the order it was set.
+    private struct Timer {
+        var deadline: Instant
+        var at: Instant
+        var sequence: UInt64
+
+        func precedes(_ at: Instant, _ sequence: UInt64) -> Bool {
+            self.at < at || (self.at == at && self.sequence < sequence)
+        }
     }
 
     public private(set) var clock = VirtualClock()
-    private var queue = EventQueue<Entry>()
-    private var timerGenerations: [UInt64] = []
-    private var timerDeadlines: [Instant?] = []
+    private var queue = EventQueue<Event>()
+    /// Timers live beside the queue, not in it: an engine's deadline is set again after every
+    /// input, and a queued timer per change left the heap full of stale entries to sift past.
+    private var timers: [Timer?] = []
+    /// The endpoint whose timer comes first, kept up to date as timers change.
+    private var earliestTimer: Int?
     /// Events handed out so far (timers included), for speed reports.
     public private(set) var stepsTaken: UInt64 = 0
 
@@ -50,48 +61,65 @@ public struct Simulation<Event>: EventScheduling {
 
     /// Schedules `event` at `at` (not before now).
     public mutating func schedule(_ event: Event, at: Instant) {
-        queue.schedule(.event(event), at: max(at, clock.now))
+        queue.schedule(event, at: max(at, clock.now))
     }
 
     /// Sets endpoint `endpoint`'s single timer to `deadline` (`nil` cancels it).
     public mutating func setDeadline(_ deadline: Instant?, for endpoint: Int) {
         precondition(endpoint >= 0, "endpoint ids are small non-negative integers")
-        while timerGenerations.count <= endpoint {
-            timerGenerations.append(0)
-            timerDeadlines.append(nil)
+        while timers.count <= endpoint { timers.append(nil) }
+        guard timers[endpoint]?.deadline != deadline else { return }
+        guard let deadline else {
+            timers[endpoint] = nil
+            if earliestTimer == endpoint { findEarliestTimer() }
+            return
         }
-        guard timerDeadlines[endpoint] != deadline else { return }
-        timerGenerations[endpoint] &+= 1
-        timerDeadlines[endpoint] = deadline
-        if let deadline {
-            queue.schedule(
-                .timer(endpoint: endpoint, generation: timerGenerations[endpoint]),
-                at: max(deadline, clock.now)
-            )
+        let timer = Timer(deadline: deadline, at: max(deadline, clock.now), sequence: queue.takeSequence())
+        timers[endpoint] = timer
+        if let e = earliestTimer, e != endpoint {
+            if let current = timers[e], !timer.precedes(current.at, current.sequence) { return }
+            earliestTimer = endpoint
+        } else if earliestTimer == endpoint {
+            findEarliestTimer()
+        } else {
+            earliestTimer = endpoint
+        }
+    }
+
+    private mutating func findEarliestTimer() {
+        earliestTimer = nil
+        var best: Timer?
+        for e in timers.indices {
+            guard let t = timers[e] else { continue }
+            if best == nil || t.precedes(best!.at, best!.sequence) {
+                best = t
+                earliestTimer = e
+            }
         }
     }
 
     /// The pending deadline of `endpoint`.
     public func deadline(of endpoint: Int) -> Instant? {
-        endpoint < timerDeadlines.count ? timerDeadlines[endpoint] : nil
+        endpoint < timers.count ? timers[endpoint]?.deadline : nil
     }
 
     /// Advances to the next due step at or before `end` and returns it, or `nil` when nothing is
     /// left before `end` (the clock then rests at `end`).
     public mutating func next(until end: Instant) -> (now: Instant, step: Step)? {
-        while let at = queue.nextInstant, at <= end, let (_, entry) = queue.popNext() {
-            switch entry {
-            case .event(let event):
-                clock.advance(to: at)
-                stepsTaken += 1
-                return (at, .event(event))
-            case .timer(let endpoint, let generation):
-                guard timerGenerations[endpoint] == generation else { continue }  // replaced or cancelled
-                timerDeadlines[endpoint] = nil
-                clock.advance(to: at)
-                stepsTaken += 1
-                return (at, .timer(endpoint: endpoint))
-            }
+        let event = queue.nextKey
+        if let e = earliestTimer, let timer = timers[e], timer.at <= end,
+            event.map({ timer.precedes($0.at, $0.sequence) }) ?? true
+        {
+            timers[e] = nil
+            findEarliestTimer()
+            clock.advance(to: timer.at)
+            stepsTaken += 1
+            return (timer.at, .timer(endpoint: e))
+        }
+        if let event, event.at <= end, let (at, payload) = queue.popNext() {
+            clock.advance(to: at)
+            stepsTaken += 1
+            return (at, .event(payload))
         }
         if end > clock.now { clock.advance(to: end) }
         return nil
