@@ -123,10 +123,14 @@ struct AIMDWindow {
     var srtt: TimeSpan?
     var rttvar = TimeSpan.zero
     var recoveryUntil = Instant.zero
-    /// Sent and not yet acknowledged or declared lost, oldest first: (sequence, sent at).
-    var outstanding: [(sequence: UInt32, sentAt: Instant)] = []
+    /// Sent and not yet swept (acknowledged at the head, or declared lost), oldest first:
+    /// (sequence, sent at, acknowledged). A flow's sequences are consecutive, so an
+    /// acknowledgement finds its entry by offset from the head (a `Set` of acknowledged sequences
+    /// hashed on every packet).
+    var outstanding: [(sequence: UInt32, sentAt: Instant, acked: Bool)] = []
     var head = 0
-    var acked: Set<UInt32> = []
+    /// Entries from `head` on that are acknowledged but not yet swept.
+    var ackedCount = 0
     var lastSend = Instant(nanoseconds: Int64.min / 2)
     var losses: UInt64 = 0
 
@@ -135,20 +139,25 @@ struct AIMDWindow {
         self.paceInterval = paceInterval
     }
 
-    var inFlight: Int { outstanding.count - head - acked.count }
+    var inFlight: Int { outstanding.count - head - ackedCount }
     var rto: TimeSpan { max(.milliseconds(200), (srtt ?? .milliseconds(500)) + rttvar * 4) }
 
     mutating func sent(_ sequence: UInt32, at now: Instant) {
-        outstanding.append((sequence, now))
+        outstanding.append((sequence, now, false))
         lastSend = now
     }
 
     /// An acknowledgement of `sequence`, sent at `sentAt`.
     mutating func acknowledge(_ sequence: UInt32, sentAt: Instant, now: Instant) {
-        guard head < outstanding.count, sequence >= outstanding[head].sequence, !acked.contains(sequence) else {
+        guard head < outstanding.count, sequence >= outstanding[head].sequence else {
             return  // late: already declared lost
         }
-        acked.insert(sequence)
+        let index = head + Int(sequence - outstanding[head].sequence)
+        guard index < outstanding.count, outstanding[index].sequence == sequence, !outstanding[index].acked else {
+            return  // a second copy, or not a sequence of this window
+        }
+        outstanding[index].acked = true
+        ackedCount += 1
         let sample = now - sentAt
         if let s = srtt {
             // RFC 6298 §2.3: RTTVAR first, with the old SRTT.
@@ -166,7 +175,8 @@ struct AIMDWindow {
     mutating func sweep(now: Instant) {
         while head < outstanding.count {
             let first = outstanding[head]
-            if acked.remove(first.sequence) != nil {
+            if first.acked {
+                ackedCount -= 1
                 head += 1
             } else if now - first.sentAt >= rto {
                 head += 1
