@@ -59,4 +59,52 @@ struct EngineClass {
     }
 
     var trafficClass: TrafficClass { selector.trafficClass }
+
+    // In-place reads of the optional components. `encoder != nil`, `encoder.map { … }` or
+    // `encoder?.method()` copied the whole component (its arrays retained and released) on every
+    // packet and every deadline query (seen in the optimised assembly); `if case .some` tests
+    // without a copy, and `inPlace(&encoder!)` reaches the payload through an `inout` borrow.
+
+    /// Whether the class has an encoder that can carry a member of `length` bytes.
+    mutating func protects(memberLength length: Int) -> Bool {
+        guard case .some = encoder else { return false }
+        return inPlace(&encoder!) { $0.configuration.maxMemberLength >= length }
+    }
+
+    /// Whether the encoder has closed a group whose parity waits to be sent.
+    mutating func hasParityReady() -> Bool {
+        guard case .some = encoder else { return false }
+        return inPlace(&encoder!) { $0.nextParityLongestMember != nil }
+    }
+
+    /// Whether the class receives parity (it has a decoder).
+    mutating func hasDecoder() -> Bool {
+        guard case .some = decoder else { return false }
+        return true
+    }
+
+    /// The earliest instant the class's timers need `handleTimeout`: an FEC group closing, held
+    /// parity expiring, a reorder hold or a held packet running out.
+    mutating func nextDeadline() -> Instant? {
+        var earliest: Instant?
+        if case .some = encoder { earliest = inPlace(&encoder!) { $0.nextDeadline() } }
+        if case .some = decoder, let d = inPlace(&decoder!, { $0.nextDeadline() }), earliest.map({ d < $0 }) ?? true {
+            earliest = d
+        }
+        if !hold.isEmpty {
+            let d = hold.first!.since + selector.trafficClass.hold.maxWait
+            if earliest.map({ d < $0 }) ?? true { earliest = d }
+        }
+        if case .some = reorder {
+            let wait = reorderHold
+            if let d = inPlace(&reorder!, { $0.nextDeadline(hold: wait) }), earliest.map({ d < $0 }) ?? true {
+                earliest = d
+            }
+        }
+        return earliest
+    }
 }
+
+/// Runs `body` on `value` borrowed in place (an `inout` access: no copy of the value).
+@inline(__always)
+func inPlace<T, R>(_ value: inout T, _ body: (inout T) -> R) -> R { body(&value) }

@@ -73,4 +73,14 @@ struct EngineLink {
             measurement: measurement
         )
     }
+
+    /// When this link's timers need `handleTimeout`: the monitor's and the shaper's deadlines.
+    /// Probes and reports can only leave with a destination, so a link without one has none (a
+    /// due frame that cannot leave must not re-arm the timer at once).
+    mutating func nextDeadline() -> Instant? {
+        guard destination != nil else { return nil }
+        let monitorDue = monitor.nextDeadline()
+        guard let shaperDue = inPlace(&shaper, { $0.nextDeadline() }) else { return monitorDue }
+        return monitorDue.map { min($0, shaperDue) } ?? shaperDue
+    }
 }

@@ -12,7 +12,8 @@ enum FlowHash {
                 v >>= 8
             }
         }
-        for address in [header.source, header.destination] {
+        // Each address in turn, without an array literal (an allocation per packet).
+        func mix(_ address: IPAddress) {
             switch address {
             case .v4(let a): mix(UInt64(a))
             case .v6(let h, let l):
@@ -20,6 +21,8 @@ enum FlowHash {
                 mix(l)
             }
         }
+        mix(header.source)
+        mix(header.destination)
         mix(
             UInt64(header.transportProtocol) << 32 | UInt64(header.sourcePort ?? 0) << 16
                 | UInt64(header.destinationPort ?? 0)

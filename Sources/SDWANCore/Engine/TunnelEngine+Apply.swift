@@ -53,6 +53,8 @@ extension TunnelEngine {
             applied.links = configuration.links
         }
         applyClasses(newConfiguration, change: &change)
+        touchAllClasses()
+        touchAllLinks()
         let old = configuration
         change.tunnelSettingsChanged =
             old.dedupeWindow != applied.dedupeWindow || old.icmpPerSecond != applied.icmpPerSecond

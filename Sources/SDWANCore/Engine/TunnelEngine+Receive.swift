@@ -58,6 +58,7 @@ extension TunnelEngine {
                 return
             }
         }
+        touchLink(i)
         links[i].packetsReceived &+= 1
         links[i].bytesReceived &+= UInt64(
             payload.readableBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
@@ -78,6 +79,7 @@ extension TunnelEngine {
             // A link announcement may have removed links and renumbered the rest.
             guard let again = slot(opened.linkID) else { break }
             current = again
+            touchLink(current)
         }
         if let again = slot(opened.linkID) { drainMonitorEvents(again) }
         reselect(now: now)
@@ -89,11 +91,12 @@ extension TunnelEngine {
             receiveData(frame.body, now: now)
         case .parity:
             guard let classID = frame.body.getInteger(at: frame.body.readerIndex, as: UInt8.self),
-                Int(classID) < classes.count, classes[Int(classID)].decoder != nil
+                Int(classID) < classes.count, classes[Int(classID)].hasDecoder()
             else {
                 count(.unknownClass)
                 return
             }
+            touchClass(Int(classID))
             classes[Int(classID)].decoder!.receiveParityFrame(frame.body, now: now)
             drainRecovered(Int(classID), now: now)
         case .probe:
@@ -130,7 +133,8 @@ extension TunnelEngine {
             count(.unknownClass)
             return
         }
-        if let fecSequence = header.fecSequence, classes[c].decoder != nil {
+        touchClass(c)
+        if let fecSequence = header.fecSequence, classes[c].hasDecoder() {
             let member = frameBody.getSlice(
                 at: frameBody.readerIndex + header.memberOffset,
                 length: frameBody.readableBytes - header.memberOffset
@@ -157,6 +161,7 @@ extension TunnelEngine {
 
     /// Delivers members the class's FEC decoder rebuilt.
     func drainRecovered(_ c: Int, now: Instant) {
+        touchClass(c)
         while let recovered = classes[c].decoder?.pollRecovered() {
             var member = recovered.payload
             guard case .success(let header) = DataMemberHeader.read(from: &member) else {
@@ -170,6 +175,7 @@ extension TunnelEngine {
     /// Dedupe by tunnel sequence, restore the flow's order (striped classes), then hand the inner
     /// packet to the local side.
     func deliver(_ packet: ByteBuffer, member: DataMemberHeader, classIndex c: Int, recovered: Bool, now: Instant) {
+        touchClass(c)
         switch dedupe.accept(member.tunnelSequence) {
         case .new:
             // Counted here rather than on release, so that a rebuild held in the reorder stage is
@@ -205,6 +211,7 @@ extension TunnelEngine {
 
     /// Skips the reorder gaps whose hold ran out.
     func expireReorder(_ c: Int, now: Instant) {
+        touchClass(c)
         guard classes[c].reorder != nil else { return }
         classes[c].reorder!.handleTimeout(now: now, hold: classes[c].reorderHold) { packet, recovered in
             release(packet, classIndex: c, recovered: recovered)
@@ -215,6 +222,7 @@ extension TunnelEngine {
     /// to each link to the rate the edge announced for that link's downlink.
     func applyAnnouncement(_ announced: [LinkAnnouncement], now: Instant) {
         guard case .hub = keys else { return }
+        touchAllLinks()
         peerLinks = announced
         for link in announced {
             if slot(link.linkID) == nil {
@@ -253,6 +261,7 @@ extension TunnelEngine {
     // MARK: Monitor events and path selection
 
     func drainMonitorEvents(_ i: Int) {
+        touchLink(i)
         while let event = links[i].monitor.pollEvent() {
             links[i].status = event.to
             selectionDirty = true
@@ -264,6 +273,8 @@ extension TunnelEngine {
     func reselect(now: Instant) {
         guard selectionDirty else { return }
         selectionDirty = false
+        touchAllClasses()  // reorder holds and FEC settings may change
+        touchAllLinks()  // standby changes
         nextSelection = now + Self.selectionInterval
         var candidates = links.indices.map { links[$0].candidate(index: $0) }
         // Fail fast, recover slow — except when every link is down: then a link that shows proof

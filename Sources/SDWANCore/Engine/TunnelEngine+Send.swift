@@ -58,12 +58,14 @@ extension TunnelEngine {
         choice: PathChoice,
         now: Instant
     ) {
+        touchClass(c)
         let sequence = nextTunnelSequence
         nextTunnelSequence &+= 1
         // `balance` over several links: one copy, on the link of earliest expected delivery, with
         // the flow's sequence so the receiver can restore the flow's order (docs/path-selection.md).
         var flow: DataMemberHeader.Flow?
-        var targets = choice.links
+        // One link for a striped packet (kept apart from `choice.links` so no array is built).
+        var single: Int?
         if classes[c].isBalance && choice.links.count > 1 {
             let bucket = FlowHash.bucket(of: inner)
             if classes[c].flowSequences.isEmpty {
@@ -71,12 +73,12 @@ extension TunnelEngine {
             }
             flow = .init(id: bucket, sequence: classes[c].flowSequences[Int(bucket)])
             classes[c].flowSequences[Int(bucket)] &+= 1
-            targets = [earliestDelivery(choice.links, size: packet.readableBytes)]
+            single = earliestDelivery(choice.links, size: packet.readableBytes)
         }
         // A member longer than the encoder was sized for (the hub learned larger link MTUs) goes
         // unprotected rather than trap.
         let memberLength = DataMemberHeader.maximumLength + packet.readableBytes
-        let protected = classes[c].encoder.map { memberLength <= $0.configuration.maxMemberLength } ?? false
+        let protected = classes[c].protects(memberLength: memberLength)
         var header = DataFrameHeader(
             classID: UInt8(c),
             fecSequence: protected ? 0 : nil,
@@ -117,8 +119,12 @@ extension TunnelEngine {
         }
         let outerDSCP = classes[c].outerDSCP ?? dscp
         if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
-        for link in targets {
-            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
+        if let single {
+            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: single, now: now)
+        } else {
+            for link in choice.links {
+                enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
+            }
         }
         if protected { drainParity(c, now: now) }
     }
@@ -148,13 +154,15 @@ extension TunnelEngine {
     func enqueue(_ item: QueuedPacket, onLink i: Int, now: Instant) {
         let size = item.payload.readableBytes + WireFormat.tagLength + links[i].configuration.outerHeaderLength
         let priority = classes[item.classIndex].priority
+        touchLink(i)
         if !links[i].shaper.enqueue(item, size: size, priority: priority, now: now) { count(.shaperQueueFull) }
     }
 
     /// Sends the parity frames the class's encoder has closed, on the link chosen for the class's
     /// parity at the last re-selection (`placeParity`).
     func drainParity(_ c: Int, now: Instant) {
-        while classes[c].encoder?.nextParityLongestMember != nil {
+        touchClass(c)
+        while classes[c].hasParityReady() {
             var buffer = ByteBufferAllocator().buffer(capacity: 1_500)
             buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
             guard let descriptor = classes[c].encoder?.pollParity(into: &buffer) else { break }
@@ -199,6 +207,7 @@ extension TunnelEngine {
 
     /// No link (or no keys) for the class: wait in a short bounded queue, oldest dropped first.
     func hold(_ packet: ByteBuffer, classIndex c: Int, dscp: UInt8, now: Instant) {
+        touchClass(c)
         let policy = classes[c].trafficClass.hold
         classes[c].counters.held &+= 1
         if classes[c].hold.count >= policy.maxPackets {
@@ -210,6 +219,7 @@ extension TunnelEngine {
     }
 
     func expireHold(_ c: Int, now: Instant) {
+        touchClass(c)
         let wait = classes[c].trafficClass.hold.maxWait
         while let first = classes[c].hold.first, now - first.since >= wait {
             classes[c].hold.removeFirst()
@@ -221,6 +231,7 @@ extension TunnelEngine {
     /// Sends what waited, once keys and a link are there.
     func releaseHeld(now: Instant) {
         guard isEstablished else { return }
+        touchAllClasses()
         for c in classes.indices where !classes[c].hold.isEmpty {
             let choice = classes[c].selector.choice
             guard !choice.links.isEmpty else { continue }
@@ -241,6 +252,7 @@ extension TunnelEngine {
     /// and the monitors' deadlines wake `handleTimeout` for the rest).
     func flush(now: Instant, monitors: Bool = true) {
         for i in links.indices {
+            if !links[i].shaper.isEmpty { touchLink(i) }
             while var (item, _) = links[i].shaper.dequeue(now: now) {
                 // The queue gave up its reference: the buffer is unique, so sealing in place copies nothing.
                 send(&item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
@@ -255,6 +267,7 @@ extension TunnelEngine {
             count(.noDestination)
             return
         }
+        touchLink(i)
         let timestamp = WireTimestamp(now).microseconds
         payload.setFields(
             at: payload.readerIndex + WireFormat.transportHeaderLength,

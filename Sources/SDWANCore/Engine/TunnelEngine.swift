@@ -47,6 +47,17 @@ public final class TunnelEngine {
     @exclusivity(unchecked) var nextSelection: Instant
     @exclusivity(unchecked) var selectionDirty = true
     @exclusivity(unchecked) var allLinksSilentReported = false
+    /// Each class's timer deadline (`EngineClass.nextDeadline()`), cached: `nextDeadline()` runs
+    /// after every input and most inputs touch one class, so only the classes marked stale are
+    /// asked again (bit c of `staleClasses`; classes from 64 on are always asked).
+    @exclusivity(unchecked) var classDeadlines: [Instant?] = []
+    @exclusivity(unchecked) var staleClasses: UInt64 = ~0
+    /// Each link's deadline (its monitor's and its shaper's, when it has a destination), cached
+    /// the same way (bit i of `staleLinks`).
+    @exclusivity(unchecked) var linkDeadlines: [Instant?] = []
+    @exclusivity(unchecked) var staleLinks: UInt64 = ~0
+    /// Tests set this to have every `nextDeadline()` check the caches against a full walk.
+    nonisolated(unsafe) public static var verifiesDeadlineCache = false
     /// Links the peer announced (the hub's view of an edge).
     public internal(set) var peerLinks: [LinkAnnouncement] = []
     /// Handshakes completed (the first and every one after a lost session) and rekeys, at this
@@ -164,6 +175,7 @@ public final class TunnelEngine {
     }
 
     func addLink(_ link: EngineLinkConfiguration, now: Instant) {
+        touchAllLinks()
         linkIndex[Int(link.id)] = links.count
         links.append(EngineLink(configuration: link, now: now))
         selectionDirty = true
@@ -193,6 +205,7 @@ public final class TunnelEngine {
     /// (no need to wait for the monitor's silence window); its return lets the monitor probe again.
     public func handleLinkStatus(_ id: UInt8, up: Bool, now: Instant) {
         guard let i = slot(id), links[i].locallyUp != up else { return }
+        touchAllLinks()
         links[i].locallyUp = up
         selectionDirty = true
         reselect(now: now)
@@ -207,11 +220,16 @@ public final class TunnelEngine {
         case .hub(let session): session.handleTimeout(now: now)
         }
         drainSession(now: now)
+        touchAllLinks()
         for i in links.indices {
             links[i].monitor.handleTimeout(now: now)
             drainMonitorEvents(i)
         }
+        touchAllClasses()
         for c in classes.indices {
+            // A class with nothing due is skipped: its parity and rebuilt packets were drained when
+            // they were made, so only its timers could have work now.
+            guard let due = classes[c].nextDeadline(), due <= now else { continue }
             classes[c].encoder?.handleTimeout(now: now)
             drainParity(c, now: now)
             classes[c].decoder?.handleTimeout(now: now)
@@ -242,41 +260,73 @@ public final class TunnelEngine {
         // The arrays are walked through one unsafe buffer each (no uniqueness check per element);
         // the closures capture only constants, so they need no dynamic exclusivity checks.
         if isEstablished {
-            let soFar = deadline
-            deadline = links.withUnsafeMutableBufferPointer { links in
-                var earliest = soFar
-                for i in links.indices where links[i].destination != nil {
-                    earliest = Self.earlier(earliest, links[i].monitor.nextDeadline())
-                    earliest = Self.earlier(earliest, Self.inPlace(&links[i].shaper) { $0.nextDeadline() })
-                }
-                return earliest
-            }
+            refreshLinkDeadlines()
+            for d in linkDeadlines { deadline = Self.earlier(deadline, d) }
         }
-        let soFar = deadline
-        deadline = classes.withUnsafeMutableBufferPointer { classes in
-            var earliest = soFar
-            for c in classes.indices {
-                if classes[c].encoder != nil {
-                    earliest = Self.earlier(earliest, Self.inPlace(&classes[c].encoder!) { $0.nextDeadline() })
-                }
-                if classes[c].decoder != nil {
-                    earliest = Self.earlier(earliest, Self.inPlace(&classes[c].decoder!) { $0.nextDeadline() })
-                }
-                if let first = classes[c].hold.first {
-                    earliest = Self.earlier(earliest, first.since + classes[c].trafficClass.hold.maxWait)
-                }
-                if classes[c].reorder != nil {
-                    let hold = classes[c].reorderHold
-                    earliest = Self.earlier(
-                        earliest,
-                        Self.inPlace(&classes[c].reorder!) { $0.nextDeadline(hold: hold) }
-                    )
-                }
+        refreshClassDeadlines()
+        for d in classDeadlines { deadline = Self.earlier(deadline, d) }
+        if Self.verifiesDeadlineCache {
+            for i in links.indices where isEstablished {
+                precondition(linkDeadlines[i] == links[i].nextDeadline(), "stale deadline cache of link \(i)")
             }
-            return earliest
+            for c in classes.indices {
+                precondition(classDeadlines[c] == classes[c].nextDeadline(), "stale deadline cache of class \(c)")
+            }
         }
         return deadline
     }
+
+    /// Marks class `c`'s cached deadline stale (call after changing its FEC, hold or reorder state).
+    @inline(__always)
+    func touchClass(_ c: Int) {
+        if c < 64 { staleClasses |= 1 << UInt64(c) }
+    }
+
+    /// Marks every class's cached deadline stale.
+    func touchAllClasses() { staleClasses = ~0 }
+
+    /// Marks link `i`'s cached deadline stale (call after its monitor, shaper or destination changed).
+    @inline(__always)
+    func touchLink(_ i: Int) {
+        if i < 64 { staleLinks |= 1 << UInt64(i) }
+    }
+
+    func touchAllLinks() { staleLinks = ~0 }
+
+    func refreshLinkDeadlines() {
+        if linkDeadlines.count != links.count {
+            linkDeadlines = [Instant?](repeating: nil, count: links.count)
+            staleLinks = ~0
+        }
+        var stale = staleLinks & Self.mask(links.count)
+        staleLinks = 0
+        // Only the stale ones, lowest bit first (most inputs leave one or none stale).
+        while stale != 0 {
+            let i = stale.trailingZeroBitCount
+            linkDeadlines[i] = links[i].nextDeadline()
+            stale &= stale &- 1
+        }
+        for i in links.indices.dropFirst(64) { linkDeadlines[i] = links[i].nextDeadline() }
+    }
+
+    func refreshClassDeadlines() {
+        if classDeadlines.count != classes.count {
+            classDeadlines = [Instant?](repeating: nil, count: classes.count)
+            staleClasses = ~0
+        }
+        var stale = staleClasses & Self.mask(classes.count)
+        staleClasses = 0
+        while stale != 0 {
+            let c = stale.trailingZeroBitCount
+            classDeadlines[c] = classes[c].nextDeadline()
+            stale &= stale &- 1
+        }
+        for c in classes.indices.dropFirst(64) { classDeadlines[c] = classes[c].nextDeadline() }
+    }
+
+    /// Bits 0..<count set (all 64 from 64 on).
+    @inline(__always)
+    static func mask(_ count: Int) -> UInt64 { count >= 64 ? ~0 : (1 << UInt64(count)) &- 1 }
 
     @inline(__always)
     static func earlier(_ a: Instant, _ b: Instant?) -> Instant {
