@@ -19,6 +19,7 @@ extension HubEndpoint {
         var byIndex: [UInt32: Int] = [:]
         for (index, owner) in branchByIndex where owner != b { byIndex[index] = owner > b ? owner - 1 : owner }
         branchByIndex = byIndex
+        rebuildRoutes()
         return true
     }
 
@@ -38,6 +39,7 @@ extension HubEndpoint {
         else { return nil }
         responder.addPeer(configuration.publicKey, presharedKey: presharedKey)
         branches[b].configuration = configuration
+        rebuildRoutes()
         let change = branches[b].engine.apply(configuration.engine, now: now)
         drain(b, now: now)
         return change

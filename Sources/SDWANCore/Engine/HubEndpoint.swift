@@ -87,6 +87,9 @@ public final class HubEndpoint {
     @exclusivity(unchecked) var branches: [Branch] = []
     @exclusivity(unchecked) var branchByKey: [PublicKey: Int] = [:]
     @exclusivity(unchecked) var branchByIndex: [UInt32: Int] = [:]
+    /// Every branch's allowed prefixes, longest first (ties in branch order): the route lookup
+    /// walks this instead of every branch's configuration (which copied each branch per packet).
+    @exclusivity(unchecked) var routes: [(prefix: IPPrefix, branch: Int)] = []
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
@@ -130,6 +133,20 @@ public final class HubEndpoint {
         )
         branchByKey[configuration.publicKey] = branches.count
         branches.append(Branch(configuration: configuration, session: session, engine: engine))
+        rebuildRoutes()
+    }
+
+    /// Rebuilds `routes` after the branch table changed.
+    func rebuildRoutes() {
+        var table: [(prefix: IPPrefix, branch: Int)] = []
+        for b in branches.indices {
+            for prefix in branches[b].configuration.allowedPrefixes { table.append((prefix, b)) }
+        }
+        // A stable sort keeps branch order among equal lengths (the first branch wins a tie).
+        routes = table.enumerated().sorted {
+            $0.element.prefix.length != $1.element.prefix.length
+                ? $0.element.prefix.length > $1.element.prefix.length : $0.offset < $1.offset
+        }.map(\.element)
     }
 
     /// The engine of a branch, by name (status, metrics, tests).
@@ -224,14 +241,10 @@ public final class HubEndpoint {
 
     // MARK: Routing
 
+    /// The branch whose allowed prefixes hold `destination`, longest prefix first.
     func route(_ destination: IPAddress) -> Int? {
-        var best: (branch: Int, length: Int)?
-        for (b, branch) in branches.enumerated() {
-            for prefix in branch.configuration.allowedPrefixes where prefix.contains(destination) {
-                if best == nil || prefix.length > best!.length { best = (b, prefix.length) }
-            }
-        }
-        return best?.branch
+        for route in routes where route.prefix.contains(destination) { return route.branch }
+        return nil
     }
 
     /// Moves a branch engine's outputs into the endpoint's queues, applying cryptokey routing to
