@@ -252,10 +252,14 @@ extension TunnelEngine {
     /// and the monitors' deadlines wake `handleTimeout` for the rest).
     func flush(now: Instant, monitors: Bool = true) {
         for i in links.indices {
-            if !links[i].shaper.isEmpty { touchLink(i) }
-            while var (item, _) = links[i].shaper.dequeue(now: now) {
-                // The queue gave up its reference: the buffer is unique, so sealing in place copies nothing.
-                send(&item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
+            // Most shapers are empty most of the time: ask only the others (an empty one's
+            // dequeue changes nothing).
+            if !links[i].shaper.isEmpty {
+                touchLink(i)
+                while var (item, _) = links[i].shaper.dequeue(now: now) {
+                    // The queue gave up its reference: the buffer is unique, so sealing in place copies nothing.
+                    send(&item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
+                }
             }
             if monitors { sendMonitorFrames(onLink: i, now: now) }
         }
@@ -303,9 +307,10 @@ extension TunnelEngine {
     /// Probes and reports the monitor wants now, in a packet of their own (bypassing the shaper:
     /// they are small, and queueing them behind bulk would measure our own queue, not the link).
     func sendMonitorFrames(onLink i: Int, now: Instant, reply: ProbeFrame? = nil) {
-        guard isEstablished, links[i].destination != nil else { return }
         // Most calls find nothing due: skip the scratch buffer then (pollFrame would write nothing).
+        // The cheap tests first: `isEstablished` asks the session object.
         guard reply != nil || links[i].monitor.hasFrameDue(now: now) else { return }
+        guard links[i].destination != nil, isEstablished else { return }
         // Frames are written into a reused scratch buffer; only a packet that really leaves gets a
         // buffer of its own (most calls write nothing).
         let empty = WireFormat.transportHeaderLength + WireFormat.timestampLength

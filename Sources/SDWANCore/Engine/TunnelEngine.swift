@@ -26,7 +26,7 @@ public enum TunnelKeys {
 public final class TunnelEngine {
     /// The configuration running now (`apply(_:now:)` replaces it).
     @exclusivity(unchecked) public internal(set) var configuration: EngineConfiguration
-    @exclusivity(unchecked) public private(set) var keys: TunnelKeys
+    public let keys: TunnelKeys
     @exclusivity(unchecked) var links: [EngineLink] = []
     /// Link id → index in `links`, or -1.
     @exclusivity(unchecked) var linkIndex = [Int](repeating: -1, count: 256)
