@@ -4,7 +4,7 @@ import SDWANCore
 public protocol EventScheduling<Event> {
     associatedtype Event
     /// Adds `event` at `at`; events at equal instants run in the order they were scheduled.
-    mutating func schedule(_ event: Event, at: Instant)
+    mutating func schedule(_ event: consuming Event, at: Instant)
 }
 
 /// Pending events in virtual time: a binary min-heap keyed by (instant, sequence).
@@ -67,14 +67,14 @@ public struct EventQueue<Event>: EventScheduling {
 
     /// Adds `event` at `at`; O(log n).
     @inlinable
-    public mutating func schedule(_ event: Event, at: Instant) {
+    public mutating func schedule(_ event: consuming Event, at: Instant) {
         let slot: Int
         if let free = freeSlots.popLast() {
             slot = free
-            slots[slot] = event
+            slots[slot] = consume event
         } else {
             slot = slots.count
-            slots.append(event)
+            slots.append(consume event)
         }
         let key = Key(at: at, sequence: takeSequence(), slot: slot)
         // Sift up with a hole: parents move down until the key's place is found. Through one

@@ -25,21 +25,21 @@ public struct SimulatedLink<Datagram> {
     /// accounting.
     @discardableResult
     public mutating func send<Queue: EventScheduling>(
-        _ datagram: Datagram,
+        _ datagram: consuming Datagram,
         size: Int,
         at now: Instant,
         into queue: inout Queue,
-        deliver: (Datagram) -> Queue.Event
+        deliver: (consuming Datagram) -> Queue.Event
     ) -> LinkVerdict {
         let verdict = model.offer(size: size, at: now, using: &random)
         switch verdict {
         case .deliver(let at):
             delays.record(at - now)
-            queue.schedule(deliver(datagram), at: at)
+            queue.schedule(deliver(consume datagram), at: at)
         case .deliverTwice(let first, let second):
             delays.record(first - now)
-            queue.schedule(deliver(datagram), at: first)
-            queue.schedule(deliver(datagram), at: second)
+            queue.schedule(deliver(copy datagram), at: first)
+            queue.schedule(deliver(consume datagram), at: second)
         case .dropped:
             break
         }

@@ -60,8 +60,8 @@ public struct Simulation<Event>: EventScheduling {
     public var now: Instant { clock.now }
 
     /// Schedules `event` at `at` (not before now).
-    public mutating func schedule(_ event: Event, at: Instant) {
-        queue.schedule(event, at: max(at, clock.now))
+    public mutating func schedule(_ event: consuming Event, at: Instant) {
+        queue.schedule(consume event, at: max(at, clock.now))
     }
 
     /// Sets endpoint `endpoint`'s single timer to `deadline` (`nil` cancels it).

@@ -204,6 +204,7 @@ public final class TunnelNetwork {
 
     /// Sends the hub's transmits into the matching link's down direction and delivers its packets.
     public func drainHub(now: Instant) {
+        let hub = self.hub  // one reference for the whole drain
         while let t = hub.pollTransmit() {
             guard let (b, l) = addressMap[t.destination] else {
                 unroutable &+= 1

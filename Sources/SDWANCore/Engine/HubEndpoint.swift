@@ -90,6 +90,9 @@ public final class HubEndpoint {
     /// Every branch's allowed prefixes, longest first (ties in branch order): the route lookup
     /// walks this instead of every branch's configuration (which copied each branch per packet).
     @exclusivity(unchecked) var routes: [(prefix: IPPrefix, branch: Int)] = []
+    /// Each branch's allowed prefixes (the source check of what it sends), beside `branches` so
+    /// the check reads no configuration.
+    @exclusivity(unchecked) var sourcePrefixes: [[IPPrefix]] = []
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
@@ -138,6 +141,7 @@ public final class HubEndpoint {
 
     /// Rebuilds `routes` after the branch table changed.
     func rebuildRoutes() {
+        sourcePrefixes = branches.map(\.configuration.allowedPrefixes)
         var table: [(prefix: IPPrefix, branch: Int)] = []
         for b in branches.indices {
             for prefix in branches[b].configuration.allowedPrefixes { table.append((prefix, b)) }
@@ -274,7 +278,7 @@ public final class HubEndpoint {
                 continue
             }
             // Cryptokey routing: a branch may only send from its own prefixes.
-            guard branches[b].configuration.allowedPrefixes.contains(where: { $0.contains(header.source) }) else {
+            guard sourcePrefixes[b].contains(where: { $0.contains(header.source) }) else {
                 count(.spoofedSource)
                 continue
             }

@@ -84,13 +84,13 @@ public struct LinkShaper<Element> {
 
     /// Queues an item of `size` wire bytes. Returns `false` (and counts the drop) when its queue
     /// is full.
-    public mutating func enqueue(_ element: Element, size: Int, priority: Priority, now: Instant) -> Bool {
+    public mutating func enqueue(_ element: consuming Element, size: Int, priority: Priority, now: Instant) -> Bool {
         let p = priority.rawValue
         guard queuedBytes[p] + size <= configuration.queueLimitBytes[p] else {
             dropped[p] &+= 1
             return false
         }
-        queues[p].append(Queued(element: element, size: size, enqueuedAt: now))
+        queues[p].append(Queued(element: consume element, size: size, enqueuedAt: now))
         sizes[p].append(size)
         queuedItems += 1
         queuedBytes[p] += size

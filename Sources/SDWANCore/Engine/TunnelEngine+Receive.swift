@@ -51,12 +51,9 @@ extension TunnelEngine {
             return
         }
         // The whole packet is refused if any frame is malformed (wire-format.md §5).
-        var check = FrameReader(buffer)
-        while let frame = check.next() {
-            if case .failure = frame {
-                count(.malformedFrame)
-                return
-            }
+        if FrameReader.firstError(in: buffer) != nil {
+            count(.malformedFrame)
+            return
         }
         touchLink(i)
         links[i].packetsReceived &+= 1

@@ -151,11 +151,11 @@ extension TunnelEngine {
     }
 
     /// Queues a packet in a link's shaper at its class's priority.
-    func enqueue(_ item: QueuedPacket, onLink i: Int, now: Instant) {
+    func enqueue(_ item: consuming QueuedPacket, onLink i: Int, now: Instant) {
         let size = item.payload.readableBytes + WireFormat.tagLength + links[i].configuration.outerHeaderLength
         let priority = classes[item.classIndex].priority
         touchLink(i)
-        if !links[i].shaper.enqueue(item, size: size, priority: priority, now: now) { count(.shaperQueueFull) }
+        if !links[i].shaper.enqueue(consume item, size: size, priority: priority, now: now) { count(.shaperQueueFull) }
     }
 
     /// Sends the parity frames the class's encoder has closed, on the link chosen for the class's

@@ -31,6 +31,26 @@ public struct FrameReader: Sendable {
 
     public init(_ frames: ByteBuffer) { buffer = frames }
 
+    /// Why `frames` would stop a `FrameReader` with a failure, or `nil` when every frame reads:
+    /// the same walk as `next()`, over the raw bytes and without making a slice per frame (a
+    /// receiver checks the whole packet before acting on any frame, wire-format.md §5).
+    public static func firstError(in frames: ByteBuffer) -> ContainerError? {
+        frames.withUnsafeReadableBytes { raw in
+            var at = 0
+            while at < raw.count {
+                guard raw.count - at >= 3 else { return .truncated }
+                let rawType = raw[at]
+                let length = Int(raw[at + 1]) << 8 | Int(raw[at + 2])
+                guard raw.count - at - 3 >= length else { return .truncated }
+                if FrameType(rawValue: rawType) == nil && rawType < WireFormat.firstIgnorableFrameType {
+                    return .unknownFrameType
+                }
+                at += 3 + length
+            }
+            return nil
+        }
+    }
+
     /// The next frame, `nil` at the end, or the reason the rest is malformed.
     public mutating func next() -> Result<Frame, ContainerError>? {
         while buffer.readableBytes > 0 {
