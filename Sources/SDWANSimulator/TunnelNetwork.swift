@@ -46,6 +46,10 @@ public final class TunnelNetwork {
     /// Timer firings at the current instant, to turn an engine whose deadline never advances into
     /// a clear failure instead of a hang.
     @exclusivity(unchecked) private var firingsAtInstant: (at: Instant, count: Int) = (.zero, 0)
+    /// Drains under way per endpoint (0 the hub, 1 + b an edge). A delivery handler may send
+    /// through the same endpoint (an acknowledgement), draining it again from inside its drain;
+    /// only the outermost drain re-arms the timer, once everything it started has run.
+    @exclusivity(unchecked) private var drainDepth: [Int] = [0]
 
     /// Called for every inner packet delivered: branch index (or `nil` for the hub side), the
     /// delivery and the instant.
@@ -91,6 +95,7 @@ public final class TunnelNetwork {
             random: random.derived(0xED6E)
         )
         edges.append(engine)
+        drainDepth.append(0)
         var branchLinks: [NetworkLink] = []
         for (l, pair) in models.enumerated() {
             let salt = UInt64(b) << 16 | UInt64(l)
@@ -189,6 +194,7 @@ public final class TunnelNetwork {
     /// Sends an edge's transmits into its links' up direction and delivers its inner packets.
     public func drainEdge(_ b: Int, now: Instant) {
         let engine = edges[b]
+        drainDepth[1 + b] += 1
         while let t = engine.pollTransmit() {
             guard let l = links[b].firstIndex(where: { $0.id == t.linkID }) else { continue }
             datagramsCarried &+= 1
@@ -199,12 +205,14 @@ public final class TunnelNetwork {
         }
         while let delivery = engine.pollDelivery() { onDelivery?(b, delivery, now) }
         while let event = engine.pollEvent() { onEvent?(b, event, now) }
-        simulation.setDeadline(engine.nextDeadline(), for: 1 + b)
+        drainDepth[1 + b] -= 1
+        if drainDepth[1 + b] == 0 { simulation.setDeadline(engine.nextDeadline(), for: 1 + b) }
     }
 
     /// Sends the hub's transmits into the matching link's down direction and delivers its packets.
     public func drainHub(now: Instant) {
         let hub = self.hub  // one reference for the whole drain
+        drainDepth[0] += 1
         while let t = hub.pollTransmit() {
             guard let (b, l) = addressMap[t.destination] else {
                 unroutable &+= 1
@@ -218,6 +226,7 @@ public final class TunnelNetwork {
         }
         while let delivery = hub.pollDelivery() { onDelivery?(nil, delivery, now) }
         while let (_, event) = hub.pollEvent() { onEvent?(nil, event, now) }
-        simulation.setDeadline(hub.nextDeadline(), for: 0)
+        drainDepth[0] -= 1
+        if drainDepth[0] == 0 { simulation.setDeadline(hub.nextDeadline(), for: 0) }
     }
 }
