@@ -48,70 +48,104 @@ public struct LinkShaper<Element> {
         var enqueuedAt: Instant
     }
 
+    /// One strict-priority queue. The sizes ride in a ring of their own, in step with the items:
+    /// the head's size is read on every dequeue and deadline, and reading it from `items` copied
+    /// the head item (retaining its buffer).
+    private struct Lane {
+        var items = CircularBuffer<Queued>(initialCapacity: 64)
+        var sizes = CircularBuffer<Int>(initialCapacity: 64)
+        var bytes = 0
+        var dropped: UInt64 = 0
+        var sent: UInt64 = 0
+    }
+
     public var configuration: Configuration
-    private var queues: [CircularBuffer<Queued>]
-    /// The items' sizes, in step with `queues`: the head's size is read on every dequeue and
-    /// deadline, and reading it from `queues` copied the head item (retaining its buffer).
-    private var sizes: [CircularBuffer<Int>]
-    /// Items in all queues: the engine asks every link's shaper after every input, and most are
+    // Three lanes as stored properties, not an array of queues: every packet passes here, and
+    // each access through nested arrays paid uniqueness and bounds checks.
+    private var realtime = Lane()
+    private var normal = Lane()
+    private var bulk = Lane()
+    /// Items in all lanes: the engine asks every link's shaper after every input, and most are
     /// empty most of the time.
     private var queuedItems = 0
-    private var queuedBytes: [Int]
     private var tokens: Double
     private var lastRefill: Instant?
 
     /// Items dropped because their priority's queue was full, per priority.
-    public private(set) var dropped: [UInt64]
+    public var dropped: [UInt64] { [realtime.dropped, normal.dropped, bulk.dropped] }
     /// Items that have left, per priority.
-    public private(set) var sent: [UInt64]
+    public var sent: [UInt64] { [realtime.sent, normal.sent, bulk.sent] }
 
     public init(configuration: Configuration) {
         self.configuration = configuration
-        queues = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
-        sizes = TrafficPriority.allCases.map { _ in CircularBuffer(initialCapacity: 64) }
-        queuedBytes = Priority.allCases.map { _ in 0 }
         tokens = Double(configuration.burstBytes)
-        dropped = Priority.allCases.map { _ in 0 }
-        sent = Priority.allCases.map { _ in 0 }
     }
 
     /// Bytes waiting in all queues.
-    public var backlogBytes: Int { queuedBytes.reduce(0, +) }
+    public var backlogBytes: Int { realtime.bytes + normal.bytes + bulk.bytes }
     public var isEmpty: Bool { queuedItems == 0 }
 
     /// Bytes waiting at `priority`.
-    public func backlogBytes(_ priority: Priority) -> Int { queuedBytes[priority.rawValue] }
+    public func backlogBytes(_ priority: Priority) -> Int {
+        switch priority {
+        case .realtime: realtime.bytes
+        case .normal: normal.bytes
+        case .bulk: bulk.bytes
+        }
+    }
+
+    private mutating func withLane<R>(_ priority: Priority, _ body: (inout Lane) -> R) -> R {
+        switch priority {
+        case .realtime: body(&realtime)
+        case .normal: body(&normal)
+        case .bulk: body(&bulk)
+        }
+    }
+
+    /// The highest priority with something queued, and the size of its head item.
+    private func head() -> (priority: Priority, size: Int)? {
+        guard queuedItems > 0 else { return nil }
+        if let size = realtime.sizes.first { return (.realtime, size) }
+        if let size = normal.sizes.first { return (.normal, size) }
+        if let size = bulk.sizes.first { return (.bulk, size) }
+        return nil
+    }
 
     /// Queues an item of `size` wire bytes. Returns `false` (and counts the drop) when its queue
     /// is full.
     public mutating func enqueue(_ element: consuming Element, size: Int, priority: Priority, now: Instant) -> Bool {
-        let p = priority.rawValue
-        guard queuedBytes[p] + size <= configuration.queueLimitBytes[p] else {
-            dropped[p] &+= 1
-            return false
+        let limit = configuration.queueLimitBytes[priority.rawValue]
+        let item = Queued(element: consume element, size: size, enqueuedAt: now)
+        let accepted = withLane(priority) { lane in
+            guard lane.bytes + size <= limit else {
+                lane.dropped &+= 1
+                return false
+            }
+            lane.items.append(item)
+            lane.sizes.append(size)
+            lane.bytes += size
+            return true
         }
-        queues[p].append(Queued(element: consume element, size: size, enqueuedAt: now))
-        sizes[p].append(size)
-        queuedItems += 1
-        queuedBytes[p] += size
-        return true
+        if accepted { queuedItems += 1 }
+        return accepted
     }
 
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
     /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
-        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
-        let size = sizes[p].first!
+        guard let (p, size) = head() else { return nil }
         if configuration.rateBitsPerSecond > 0 {
             refill(now)
             guard tokens >= Double(size) else { return nil }
             tokens -= Double(size)
         }
-        let item = queues[p].removeFirst()
-        sizes[p].removeFirst()
         queuedItems -= 1
-        queuedBytes[p] -= item.size
-        sent[p] &+= 1
+        let item = withLane(p) { lane in
+            lane.sizes.removeFirst()
+            lane.bytes -= size
+            lane.sent &+= 1
+            return lane.items.removeFirst()
+        }
         return (item.element, now - item.enqueuedAt)
     }
 
@@ -119,9 +153,9 @@ public struct LinkShaper<Element> {
     /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
     /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
     public func nextDeadline() -> Instant? {
-        guard queuedItems > 0, let p = sizes.firstIndex(where: { !$0.isEmpty }) else { return nil }
+        guard let (_, size) = head() else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
-        let missing = Double(sizes[p].first!) - tokens
+        let missing = Double(size) - tokens
         if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
         return last + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))

@@ -56,8 +56,11 @@ public final class TunnelEngine {
     /// the same way (bit i of `staleLinks`).
     @exclusivity(unchecked) var linkDeadlines: [Instant?] = []
     @exclusivity(unchecked) var staleLinks: UInt64 = ~0
-    /// Tests set this to have every `nextDeadline()` check the caches against a full walk.
-    nonisolated(unsafe) public static var verifiesDeadlineCache = false
+    /// Whether every `nextDeadline()` checks the caches against a full walk and stops the
+    /// process on a difference: set for engines made inside
+    /// `TunnelEngine.$verifiesDeadlineCaches.withValue(true) { … }` (the scenario tests).
+    let verifiesDeadlineCache = TunnelEngine.verifiesDeadlineCaches
+    @TaskLocal public static var verifiesDeadlineCaches = false
     /// Links the peer announced (the hub's view of an edge).
     public internal(set) var peerLinks: [LinkAnnouncement] = []
     /// Handshakes completed (the first and every one after a lost session) and rekeys, at this
@@ -265,7 +268,7 @@ public final class TunnelEngine {
         }
         refreshClassDeadlines()
         for d in classDeadlines { deadline = Self.earlier(deadline, d) }
-        if Self.verifiesDeadlineCache {
+        if verifiesDeadlineCache {
             for i in links.indices where isEstablished {
                 precondition(linkDeadlines[i] == links[i].nextDeadline(), "stale deadline cache of link \(i)")
             }
