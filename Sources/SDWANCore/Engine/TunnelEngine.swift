@@ -228,11 +228,13 @@ public final class TunnelEngine {
             links[i].monitor.handleTimeout(now: now)
             drainMonitorEvents(i)
         }
-        touchAllClasses()
+        // Only classes with something due, read from the deadline cache (stale entries are asked
+        // again first): their parity and rebuilt packets were drained when they were made, so only
+        // their timers could have work now.
+        refreshClassDeadlines()
         for c in classes.indices {
-            // A class with nothing due is skipped: its parity and rebuilt packets were drained when
-            // they were made, so only its timers could have work now.
-            guard let due = classes[c].nextDeadline(), due <= now else { continue }
+            guard let due = classDeadlines[c], due <= now else { continue }
+            touchClass(c)
             classes[c].encoder?.handleTimeout(now: now)
             drainParity(c, now: now)
             classes[c].decoder?.handleTimeout(now: now)
