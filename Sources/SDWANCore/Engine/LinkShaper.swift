@@ -103,7 +103,7 @@ public struct LinkShaper<Element> {
     }
 
     /// The highest priority with something queued, and the size of its head item.
-    private func head() -> (priority: Priority, size: Int)? {
+    private mutating func head() -> (priority: Priority, size: Int)? {
         guard queuedItems > 0 else { return nil }
         if let size = realtime.sizes.first { return (.realtime, size) }
         if let size = normal.sizes.first { return (.normal, size) }
@@ -152,7 +152,9 @@ public struct LinkShaper<Element> {
     /// When the head item can leave: the instant the bucket will hold enough tokens for it, from
     /// the state of the last `dequeue` (no clock needed, nothing changes); `nil` when the queues
     /// are empty. An unshaped shaper never keeps items, so it has no deadline of its own.
-    public func nextDeadline() -> Instant? {
+    /// `mutating` only so that the call borrows the shaper in place: a non-mutating call on the
+    /// engine's copy made a memberwise copy of all three lanes first.
+    public mutating func nextDeadline() -> Instant? {
         guard let (_, size) = head() else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
         let missing = Double(size) - tokens

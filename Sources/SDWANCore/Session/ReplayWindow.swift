@@ -30,7 +30,9 @@ public struct ReplayWindow: Sendable {
     }
 
     /// Whether `counter` may be accepted; does not change the window.
-    public func check(_ counter: UInt64) -> Verdict {
+    /// `mutating` only so that a window kept in an array is read in place: a non-mutating call
+    /// copied its 1 KiB bitmap first (a memcpy per packet opened).
+    public mutating func check(_ counter: UInt64) -> Verdict {
         if counter > WireFormat.counterLimit { return .beyondLimit }
         guard hasCommitted, counter <= newest else { return .fresh }
         if newest - counter >= Self.size { return .tooOld }

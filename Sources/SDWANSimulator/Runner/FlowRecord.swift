@@ -25,6 +25,9 @@ final class FlowRecord {
     let stop: Instant
     // Touched on every packet of the flow, on one thread: no dynamic exclusivity checks.
     @exclusivity(unchecked) var source: Source
+    /// A bulk flow's window, kept out of `source` so it is changed in place (taking it out of the
+    /// enum and putting it back copied it on every packet and acknowledgement).
+    @exclusivity(unchecked) private var bulkWindow: AIMDWindow?
     var classIndex = 0
     var entry = 0
     @exclusivity(unchecked) var random: SeededRandomSource
@@ -59,18 +62,19 @@ final class FlowRecord {
         self.port = spec.port
         self.start = start
         self.stop = stop
-        self.source = source
+        if case .bulk(let window) = source {
+            self.bulkWindow = window
+            self.source = .bulk(AIMDWindow(maxWindow: 0, paceInterval: .zero))  // the kind only
+        } else {
+            self.source = source
+        }
         self.random = random
     }
 
-    /// Runs `body` on a bulk flow's window in place (`nil` for other flows). The enum's own copy is
-    /// released first, so the window's arrays stay uniquely referenced: mutating a copy taken out
-    /// of `source` duplicated the whole outstanding list on every packet (copy-on-write).
+    /// Runs `body` on a bulk flow's window in place (`nil` for other flows).
     func withBulkWindow<R>(_ body: (inout AIMDWindow) -> R) -> R? {
-        guard case .bulk(var window) = source else { return nil }
-        source = .transactionResponses(packets: 0)
-        defer { source = .bulk(window) }
-        return body(&window)
+        guard case .some = bulkWindow else { return nil }
+        return body(&bulkWindow!)
     }
 
     /// The sequence number for the next packet (counts it as sent).
