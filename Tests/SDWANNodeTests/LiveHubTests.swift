@@ -182,10 +182,12 @@ struct LiveHubTests {
             print(
                 "replay: \(replays.count) datagrams from \(replayer.socket.localEndpoint) counted as open_failed "
                     + "\(try await rig.openFailed() - dropsBefore); hub still sends to \(afterReplay ?? "-"); "
-                    + "\(downAfter - downBefore) datagrams to the original, \(replayer.received) to the replayer"
+                    + "\(downAfter - downBefore) datagrams to the original, "
+                    + "\(replayer.received(from: rig.hubAddress)) from the hub to the replayer "
+                    + "(by source: \(replayer.sources))"
             )
             #expect(afterReplay == "\(original)")
-            #expect(replayer.received == 0)
+            #expect(replayer.received(from: rig.hubAddress) == 0)
             #expect(downAfter > downBefore)
             // /status reports the same count (`hub_openFailed`, /metrics `sdwan_hub_drops_total`).
             let reported = try await rig.hub.status().get().nodeDrops["hub_openFailed"]

@@ -170,21 +170,29 @@ final class TapRelay: Sendable {
 /// A socket that counts what reaches it (the replayer: the hub must never answer it).
 final class CountingSocket: Sendable {
     let socket: UDPLinkSocket
-    private let counter: NIOLockedValueBox<Int>
+    /// Datagrams received, by source: a port the kernel hands out may still be the target of a
+    /// node an earlier test left sending, and that must not count as the one under test.
+    private let counter: NIOLockedValueBox<[UDPEndpoint: Int]>
 
-    var received: Int { counter.withLockedValue { $0 } }
+    var received: Int { counter.withLockedValue { $0.values.reduce(0, +) } }
+    func received(from source: UDPEndpoint) -> Int { counter.withLockedValue { $0[source] ?? 0 } }
+    var sources: [UDPEndpoint: Int] { counter.withLockedValue { $0 } }
 
-    private init(socket: UDPLinkSocket, counter: NIOLockedValueBox<Int>) {
+    private init(socket: UDPLinkSocket, counter: NIOLockedValueBox<[UDPEndpoint: Int]>) {
         self.socket = socket
         self.counter = counter
     }
 
     static func start(on loop: EventLoop, resources: LiveResources) async throws -> CountingSocket {
-        let counter = NIOLockedValueBox(0)
+        let counter = NIOLockedValueBox<[UDPEndpoint: Int]>([:])
         let socket = try await UDPLinkSocket.open(
             UDPSocketConfiguration(local: UDPEndpoint("127.0.0.1:0")!, dontFragment: false),
             on: loop
-        ) { batch in counter.withLockedValue { $0 += batch.count } }.get()
+        ) { batch in
+            counter.withLockedValue { counts in
+                for datagram in batch { counts[datagram.source, default: 0] += 1 }
+            }
+        }.get()
         resources.onClose { try? await socket.close().get() }
         return CountingSocket(socket: socket, counter: counter)
     }
