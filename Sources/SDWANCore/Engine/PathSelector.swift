@@ -82,10 +82,7 @@ public struct PathSelector: Sendable {
     /// Re-evaluates the class's links. Returns `true` when the choice changed.
     @discardableResult
     public mutating func select(from candidates: [LinkCandidate], now: Instant) -> Bool {
-        let allowed = candidates.filter {
-            $0.status != .down && (trafficClass.meteredAllowed || !$0.metered)
-                && (trafficClass.allowedLinks.isEmpty || trafficClass.allowedLinks.contains($0.name))
-        }
+        let allowed = candidates.filter { $0.status != .down && trafficClass.permits($0) }
         let previous = choice
         let current = previous.links.first
         guard !allowed.isEmpty else {

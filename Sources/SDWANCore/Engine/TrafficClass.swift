@@ -138,3 +138,19 @@ public struct LinkMeasurement: Hashable, Sendable {
         self.rFactor = rFactor
     }
 }
+
+extension TrafficClass {
+    /// Whether the class's policy lets it use `link` for its data: its allowed links (when listed)
+    /// and its metered policy.
+    public func permits(_ link: LinkCandidate) -> Bool {
+        permitsParity(on: link) && (allowedLinks.isEmpty || allowedLinks.contains(link.name))
+    }
+
+    /// Whether the class's FEC parity may go on `link`: the metered policy holds for it too (a
+    /// class kept off a metered LTE link must not spend its volume on parity), while a link outside
+    /// the class's data links may carry parity — that is cross-link parity's point: a burst on the
+    /// data link does not take the parity with it (docs/fec.md, "Cross-link parity").
+    public func permitsParity(on link: LinkCandidate) -> Bool {
+        meteredAllowed || !link.metered
+    }
+}

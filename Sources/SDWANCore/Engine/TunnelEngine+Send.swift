@@ -184,7 +184,8 @@ extension TunnelEngine {
         guard let policy = classes[c].fecPolicy else { return }
         let cls = classes[c].trafficClass
         let estimates = candidates.compactMap { candidate -> ParityLinkEstimate? in
-            guard candidate.status != .down else { return nil }
+            // Not on a metered link the class may not use (its data links aside: cross-link parity).
+            guard candidate.status != .down, cls.permitsParity(on: candidate) else { return nil }
             return ParityLinkEstimate(
                 linkID: links[candidate.index].configuration.id,
                 oneWayDelay: candidate.measurement.rtt / 2,
