@@ -31,9 +31,20 @@ struct Check: ParsableCommand {
             print(
                 "\(file): edge \(c.name): \(c.links.count) links, \(c.classes.classes.count) classes, \(c.forwards.count) forwards"
             )
+            if let tun = c.tun { print(Self.describe(tun, defaultRoutes: "none")) }
         case .hub(let c):
             print("\(file): hub \(c.name): \(c.listen.count) listen addresses, \(c.branches.count) branches")
+            if let tun = c.tun { print(Self.describe(tun, defaultRoutes: "the branches' allowed prefixes")) }
         }
+    }
+
+    /// The TUN device as the node will set it up (docs/operations.md, "L3 mode"), so an engineer
+    /// sees the computed MTU before starting anything.
+    static func describe(_ tun: TUNConfig, defaultRoutes: String) -> String {
+        let addresses = tun.addresses.map(\.description).joined(separator: ", ")
+        let routes = tun.routes.isEmpty ? defaultRoutes : tun.routes.map(\.description).joined(separator: ", ")
+        let mtu = tun.mtuIsExplicit ? "as configured" : "from the smallest link MTU"
+        return "  tun \(tun.name): addresses \(addresses); routes \(routes); MTU \(tun.mtu) (\(mtu))"
     }
 }
 

@@ -216,6 +216,27 @@ struct LiveReloadTests {
                 ),
                 to: path
             )
+            // A valid config with a TUN device: `check` shows the device as it will be set up.
+            let tunPath = keys.directory + "/edge-tun.yaml"
+            try Self.write(
+                Self.edgeYAML(
+                    keys: keys,
+                    links: [Link(id: 1, name: "fiber", local: "127.0.0.1:0", hub: "127.0.0.1:9", tier: 1)],
+                    target: UDPEndpoint("127.0.0.1:9")!
+                ).replacingOccurrences(
+                    of: "ingress:\n  address: 10.1.0.1\n",
+                    with: "ingress:\n  address: 10.1.0.1\n"
+                        + "  tun: { name: sdwanck0, addresses: [10.1.0.1/24], routes: [10.200.0.0/16] }\n"
+                ),
+                to: tunPath
+            )
+            let tunCheck = try await runSDWAN(["check", tunPath])
+            #expect(tunCheck.status == 0, "\(tunCheck.output)")
+            #expect(
+                tunCheck.output.contains("tun sdwanck0: addresses 10.1.0.1/24; routes 10.200.0.0/16; MTU ")
+                    && tunCheck.output.contains("(from the smallest link MTU)"),
+                "\(tunCheck.output)"
+            )
             let check = try await runSDWAN(["check", path])
             #expect(check.status == 1)
             #expect(
