@@ -47,15 +47,10 @@ public final class TunnelEngine {
     @exclusivity(unchecked) var nextSelection: Instant
     @exclusivity(unchecked) var selectionDirty = true
     @exclusivity(unchecked) var allLinksSilentReported = false
-    /// Each class's timer deadline (`EngineClass.nextDeadline()`), cached: `nextDeadline()` runs
-    /// after every input and most inputs touch one class, so only the classes marked stale are
-    /// asked again (bit c of `staleClasses`; classes from 64 on are always asked).
-    @exclusivity(unchecked) var classDeadlines: [Instant?] = []
-    @exclusivity(unchecked) var staleClasses: UInt64 = ~0
-    /// Each link's deadline (its monitor's and its shaper's, when it has a destination), cached
-    /// the same way (bit i of `staleLinks`).
-    @exclusivity(unchecked) var linkDeadlines: [Instant?] = []
-    @exclusivity(unchecked) var staleLinks: UInt64 = ~0
+    /// Each class's and each link's timer deadline, refreshed only for what an input touched
+    /// (`touchClass`, `touchLink`; docs/architecture.md).
+    @exclusivity(unchecked) var classDeadlines = DeadlineCache()
+    @exclusivity(unchecked) var linkDeadlines = DeadlineCache()
     /// Whether every `nextDeadline()` checks the caches against a full walk and stops the
     /// process on a difference: set for engines made inside
     /// `TunnelEngine.$verifiesDeadlineCaches.withValue(true) { … }` (the scenario tests).
@@ -233,7 +228,7 @@ public final class TunnelEngine {
         // their timers could have work now.
         refreshClassDeadlines()
         for c in classes.indices {
-            guard let due = classDeadlines[c], due <= now else { continue }
+            guard let due = classDeadlines.deadlines[c], due <= now else { continue }
             touchClass(c)
             classes[c].encoder?.handleTimeout(now: now)
             drainParity(c, now: now)
@@ -266,16 +261,19 @@ public final class TunnelEngine {
         // the closures capture only constants, so they need no dynamic exclusivity checks.
         if isEstablished {
             refreshLinkDeadlines()
-            for d in linkDeadlines { deadline = Self.earlier(deadline, d) }
+            for d in linkDeadlines.deadlines { deadline = Self.earlier(deadline, d) }
         }
         refreshClassDeadlines()
-        for d in classDeadlines { deadline = Self.earlier(deadline, d) }
+        for d in classDeadlines.deadlines { deadline = Self.earlier(deadline, d) }
         if verifiesDeadlineCache {
             for i in links.indices where isEstablished {
-                precondition(linkDeadlines[i] == links[i].nextDeadline(), "stale deadline cache of link \(i)")
+                precondition(linkDeadlines.deadlines[i] == links[i].nextDeadline(), "stale deadline cache of link \(i)")
             }
             for c in classes.indices {
-                precondition(classDeadlines[c] == classes[c].nextDeadline(), "stale deadline cache of class \(c)")
+                precondition(
+                    classDeadlines.deadlines[c] == classes[c].nextDeadline(),
+                    "stale deadline cache of class \(c)"
+                )
             }
         }
         return deadline
@@ -283,55 +281,20 @@ public final class TunnelEngine {
 
     /// Marks class `c`'s cached deadline stale (call after changing its FEC, hold or reorder state).
     @inline(__always)
-    func touchClass(_ c: Int) {
-        if c < 64 { staleClasses |= 1 << UInt64(c) }
-    }
+    func touchClass(_ c: Int) { classDeadlines.touch(c) }
 
     /// Marks every class's cached deadline stale.
-    func touchAllClasses() { staleClasses = ~0 }
+    func touchAllClasses() { classDeadlines.touchAll() }
 
     /// Marks link `i`'s cached deadline stale (call after its monitor, shaper or destination changed).
     @inline(__always)
-    func touchLink(_ i: Int) {
-        if i < 64 { staleLinks |= 1 << UInt64(i) }
-    }
+    func touchLink(_ i: Int) { linkDeadlines.touch(i) }
 
-    func touchAllLinks() { staleLinks = ~0 }
+    func touchAllLinks() { linkDeadlines.touchAll() }
 
-    func refreshLinkDeadlines() {
-        if linkDeadlines.count != links.count {
-            linkDeadlines = [Instant?](repeating: nil, count: links.count)
-            staleLinks = ~0
-        }
-        var stale = staleLinks & Self.mask(links.count)
-        staleLinks = 0
-        // Only the stale ones, lowest bit first (most inputs leave one or none stale).
-        while stale != 0 {
-            let i = stale.trailingZeroBitCount
-            linkDeadlines[i] = links[i].nextDeadline()
-            stale &= stale &- 1
-        }
-        for i in links.indices.dropFirst(64) { linkDeadlines[i] = links[i].nextDeadline() }
-    }
+    func refreshLinkDeadlines() { linkDeadlines.refresh(count: links.count) { links[$0].nextDeadline() } }
 
-    func refreshClassDeadlines() {
-        if classDeadlines.count != classes.count {
-            classDeadlines = [Instant?](repeating: nil, count: classes.count)
-            staleClasses = ~0
-        }
-        var stale = staleClasses & Self.mask(classes.count)
-        staleClasses = 0
-        while stale != 0 {
-            let c = stale.trailingZeroBitCount
-            classDeadlines[c] = classes[c].nextDeadline()
-            stale &= stale &- 1
-        }
-        for c in classes.indices.dropFirst(64) { classDeadlines[c] = classes[c].nextDeadline() }
-    }
-
-    /// Bits 0..<count set (all 64 from 64 on).
-    @inline(__always)
-    static func mask(_ count: Int) -> UInt64 { count >= 64 ? ~0 : (1 << UInt64(count)) &- 1 }
+    func refreshClassDeadlines() { classDeadlines.refresh(count: classes.count) { classes[$0].nextDeadline() } }
 
     @inline(__always)
     static func earlier(_ a: Instant, _ b: Instant?) -> Instant {
