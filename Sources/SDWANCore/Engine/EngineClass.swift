@@ -104,7 +104,3 @@ struct EngineClass {
         return earliest
     }
 }
-
-/// Runs `body` on `value` borrowed in place (an `inout` access: no copy of the value).
-@inline(__always)
-func inPlace<T, R>(_ value: inout T, _ body: (inout T) -> R) -> R { body(&value) }

@@ -245,10 +245,9 @@ public final class TunnelEngine {
 
     /// The earliest instant `handleTimeout` has work to do.
     ///
-    /// Called after every input, so it reads each component in place: a non-mutating call on a
-    /// component stored in the engine's arrays copied the whole component first (every shaper's
-    /// queues, every class's FEC state: a fifth of the simulator's time under callgrind), so the
-    /// calls go through `inPlace`, whose `inout` access lets the compiler borrow without a copy.
+    /// Called after every input, so it asks again only the links and classes the input touched
+    /// (the deadline caches) and reads each component in place (`inPlace`: a non-mutating call on
+    /// a component stored in the engine's arrays copied the whole component first).
     public func nextDeadline() -> Instant? {
         var deadline = nextSelection
         switch keys {
@@ -257,8 +256,6 @@ public final class TunnelEngine {
         }
         // The monitors' probes and reports can only leave with keys and a destination; their
         // timers wait until then (a due frame that cannot leave must not re-arm the timer at once).
-        // The arrays are walked through one unsafe buffer each (no uniqueness check per element);
-        // the closures capture only constants, so they need no dynamic exclusivity checks.
         if isEstablished {
             refreshLinkDeadlines()
             for d in linkDeadlines.deadlines { deadline = Self.earlier(deadline, d) }
@@ -300,10 +297,6 @@ public final class TunnelEngine {
     static func earlier(_ a: Instant, _ b: Instant?) -> Instant {
         if let b, b < a { b } else { a }
     }
-
-    /// Runs `body` on `value` borrowed in place (see `nextDeadline`).
-    @inline(__always)
-    static func inPlace<T, R>(_ value: inout T, _ body: (inout T) -> R) -> R { body(&value) }
 
     // MARK: Outputs
 
