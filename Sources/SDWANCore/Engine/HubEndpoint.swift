@@ -139,7 +139,7 @@ public final class HubEndpoint {
         rebuildRoutes()
     }
 
-    /// Rebuilds `routes` after the branch table changed.
+    /// Rebuilds `routes` and `sourcePrefixes` after the branch table changed.
     func rebuildRoutes() {
         sourcePrefixes = branches.map(\.configuration.allowedPrefixes)
         var table: [(prefix: IPPrefix, branch: Int)] = []
