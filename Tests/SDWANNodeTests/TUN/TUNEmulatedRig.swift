@@ -59,20 +59,21 @@ final class TUNEmulatedRig: @unchecked Sendable {
 
         """
 
+    /// An 8 s iperf3 TCP transfer paced at 20 Mbit/s from the branch host to the server, with a
+    /// report every 0.5 s (JSON in `log`); the server is started first.
+    func startTCPTransfer(log: String) async throws -> Netns.Background {
+        _ = try rig.background("S", ["iperf3", "-s", "-p", "5211"], log: "iperf3-tcp-server.log")
+        try await Task.sleep(for: .milliseconds(300))
+        return try rig.background(
+            "B",
+            ["iperf3", "-c", TUNRig.serverV4, "-p", "5211", "-b", "20M", "-t", "8", "-i", "0.5", "-J"],
+            log: log
+        )
+    }
+
     func startNodes() async throws {
-        func key(_ name: String) async throws -> (path: String, publicKey: String) {
-            let path = "\(rig.directory)/\(name).key"
-            let text = try await Netns.must([rig.binary, "genkey"])
-            _ = FileManager.default.createFile(
-                atPath: path,
-                contents: Data(text.utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
-            let pub = try await Netns.run([rig.binary, "pubkey"], input: text)
-            return (path, pub.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        let hubKey = try await key("hub")
-        let edgeKey = try await key("edge")
+        let hubKey = try await rig.key("hub")
+        let edgeKey = try await rig.key("edge")
         let edgeConfig = """
             role: edge
             name: store

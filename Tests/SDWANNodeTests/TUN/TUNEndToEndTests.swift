@@ -29,13 +29,7 @@ struct TUNEndToEndTests {
         let e2e = try TUNEmulatedRig()
         do {
             try await e2e.start()
-            _ = try e2e.rig.background("S", ["iperf3", "-s", "-p", "5211"], log: "iperf3-tcp-server.log")
-            try await Task.sleep(for: .milliseconds(300))
-            let client = try e2e.rig.background(
-                "B",
-                ["iperf3", "-c", TUNRig.serverV4, "-p", "5211", "-b", "20M", "-t", "8", "-i", "0.5", "-J"],
-                log: "iperf3-blackout.json"
-            )
+            let client = try await e2e.startTCPTransfer(log: "iperf3-blackout.json")
             try await Task.sleep(for: .milliseconds(1_500))
             let active = try await e2e.activeLink(over: 1.0)
             try await Task.sleep(for: .milliseconds(500))
@@ -126,13 +120,7 @@ struct TUNEndToEndTests {
         let e2e = try TUNEmulatedRig()
         do {
             try await e2e.start()
-            _ = try e2e.rig.background("S", ["iperf3", "-s", "-p", "5211"], log: "iperf3-tcp-server.log")
-            try await Task.sleep(for: .milliseconds(300))
-            let client = try e2e.rig.background(
-                "B",
-                ["iperf3", "-c", TUNRig.serverV4, "-p", "5211", "-b", "20M", "-t", "8", "-i", "0.5", "-J"],
-                log: "iperf3-rebind.json"
-            )
+            let client = try await e2e.startTCPTransfer(log: "iperf3-rebind.json")
             try await Task.sleep(for: .milliseconds(1_500))
             let active = try await e2e.activeLink(over: 1.0)
             try await Task.sleep(for: .milliseconds(500))

@@ -110,19 +110,22 @@ final class TUNRig: @unchecked Sendable {
         try await Netns.must(["ip", "-n", ns("S"), "-6", "route", "add", "default", "via", "fd51:20::1"])
     }
 
+    /// Generates a key with `sdwan genkey` into `directory/NAME.key` (mode 600): its path and
+    /// public key.
+    func key(_ name: String) async throws -> (path: String, publicKey: String) {
+        let path = "\(directory)/\(name).key"
+        let text = try await Netns.must([binary, "genkey"])
+        _ = FileManager.default.createFile(
+            atPath: path,
+            contents: Data(text.utf8),
+            attributes: [.posixPermissions: 0o600]
+        )
+        let pub = try await Netns.run([binary, "pubkey"], input: text)
+        return (path, pub.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
     /// Writes keys and configs, starts hub and edge, waits until a ping crosses the tunnel.
     func startNodes() async throws {
-        func key(_ name: String) async throws -> (path: String, publicKey: String) {
-            let path = "\(directory)/\(name).key"
-            let text = try await Netns.must([binary, "genkey"])
-            _ = FileManager.default.createFile(
-                atPath: path,
-                contents: Data(text.utf8),
-                attributes: [.posixPermissions: 0o600]
-            )
-            let pub = try await Netns.run([binary, "pubkey"], input: text)
-            return (path, pub.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
         let hubKey = try await key("hub")
         let edgeKey = try await key("edge")
         let edgeConfig = """
