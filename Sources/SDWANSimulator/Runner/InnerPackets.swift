@@ -37,12 +37,12 @@ enum InnerPackets {
         sequence: UInt32,
         sentAt: Instant,
         aux: UInt32 = 0,
-        allocator: ByteBufferAllocator
+        pool: inout PacketPool
     ) -> ByteBuffer {
         let size = max(requested, minimumSize(ipProtocol: ipProtocol))
         // Headroom and tailroom as the live nodes' I/O ring leaves them: the engine builds the
         // datagram around the packet in place instead of allocating and copying.
-        var b = allocator.buffer(capacity: TunnelEngine.headroom + size + TunnelEngine.tailroom)
+        var b = pool.take(capacity: TunnelEngine.headroom + size + TunnelEngine.tailroom)
         b.moveWriterIndex(forwardBy: TunnelEngine.headroom)
         b.moveReaderIndex(forwardBy: TunnelEngine.headroom)
         // One raw write of the whole packet: NIO's writeInteger costs an exclusivity check and a

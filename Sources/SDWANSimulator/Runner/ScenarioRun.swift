@@ -16,7 +16,8 @@ public final class ScenarioRun {
     public let seed: UInt64
     public let duration: TimeSpan
     let network: TunnelNetwork
-    let allocator = ByteBufferAllocator()
+    /// Buffers of delivered packets, written again by the traffic sources.
+    @exclusivity(unchecked) var pool = PacketPool()
     let random: SeededRandomSource
     // Read on every delivery and tick, on one thread: no dynamic exclusivity checks.
     @exclusivity(unchecked) var flows: [FlowRecord] = []
@@ -150,6 +151,7 @@ public final class ScenarioRun {
     public func run() -> Double {
         network.onDelivery = { [unowned self] branch, delivery, now in
             self.delivered(delivery, toBranch: branch, at: now)
+            self.pool.recycle(delivery.packet)
         }
         network.onEvent = { [unowned self] branch, event, now in self.observe(event, branch: branch, at: now) }
         let clock = ContinuousClock()

@@ -207,7 +207,7 @@ extension ScenarioRun {
             flow: UInt32(flow.id) | InnerPackets.ackBit,
             sequence: sequence,
             sentAt: sentAt,
-            allocator: allocator
+            pool: &pool
         )
         if flow.direction == .up {
             network.sendFromHub(consume ack)
@@ -228,7 +228,7 @@ extension ScenarioRun {
             sequence: sequence,
             sentAt: now,
             aux: aux,
-            allocator: allocator
+            pool: &pool
         )
     }
 

@@ -1,0 +1,39 @@
+import NIOCore
+import SDWANCore
+
+/// Spent packet buffers, kept for the traffic sources to write their next packets into.
+///
+/// Every simulated packet was a fresh ByteBuffer (an object and its bytes: two allocations) that
+/// died when its delivery had been counted — about a twentieth of a simulation's instructions in
+/// `malloc`, `free` and the runtime's deallocation. A delivered packet's buffer comes back here
+/// instead. Contents never carry over: `take` resets the indices and the writer overwrites the
+/// whole packet. A buffer something else still holds (an FEC decoder keeps data packets for
+/// recovery) is not written to: `clear` gives this side fresh storage then, as copy-on-write does.
+struct PacketPool {
+    /// Room for any packet the sources write (an Ethernet-sized IP packet) with the engine's
+    /// headroom and tailroom, so a recycled buffer never has to grow.
+    static let standardCapacity = TunnelEngine.headroom + 1_500 + TunnelEngine.tailroom
+    /// Buffers kept at most: enough for the deliveries between two packets of a source; the rest die.
+    static let limit = 256
+
+    private let allocator = ByteBufferAllocator()
+    private var spare: [ByteBuffer] = []
+
+    init() { spare.reserveCapacity(Self.limit) }
+
+    /// An empty buffer with at least `capacity` bytes of room.
+    mutating func take(capacity: Int) -> ByteBuffer {
+        guard var buffer = spare.popLast() else {
+            return allocator.buffer(capacity: max(capacity, Self.standardCapacity))
+        }
+        buffer.clear(minimumCapacity: capacity)
+        return buffer
+    }
+
+    /// Keeps `buffer` for a later `take` (its contents are dead); small ones (packets rebuilt from
+    /// parity) are let go rather than grown later.
+    mutating func recycle(_ buffer: consuming ByteBuffer) {
+        guard spare.count < Self.limit, buffer.storageCapacity >= Self.standardCapacity else { return }
+        spare.append(buffer)
+    }
+}
