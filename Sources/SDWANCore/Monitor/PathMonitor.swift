@@ -274,6 +274,7 @@ public struct PathMonitor: Sendable {
     /// `pollFrame` would write nothing and change nothing; `true` may still come to nothing (a
     /// probe postponed or suppressed).
     /// `mutating` only so that the call borrows the monitor in place (see `nextDeadline`).
+    @inline(__always)
     public mutating func hasFrameDue(now: Instant) -> Bool {
         now >= scheduler.nextDue || reportWithProbe
             || (dataArrivalsSinceReport > 0 && now >= lastReportAt + configuration.reportInterval)

@@ -14,56 +14,68 @@ public enum MSSClamp {
     /// fragments and malformed headers are left untouched.
     @discardableResult
     public static func clamp(_ packet: inout ByteBuffer, mtu: Int) -> Bool {
+        // Every TCP packet the engine sends passes here: the headers are read in one raw access
+        // (NIO's getInteger checks bounds and exclusivity per field, ~10 fields per packet), and
+        // only a SYN whose option needs lowering is written.
+        let found: (tcp: Int, option: Int, current: UInt16, checksum: UInt16, limit: UInt16)? =
+            packet.withUnsafeReadableBytes { raw in
+                func byte(_ i: Int) -> UInt8? { i >= 0 && i < raw.count ? raw[i] : nil }
+                func word(_ i: Int) -> UInt16? {
+                    guard let high = byte(i), let low = byte(i + 1) else { return nil }
+                    return UInt16(high) << 8 | UInt16(low)
+                }
+                guard let first = byte(0) else { return nil }
+                let tcpOffset: Int
+                let ipv6: Bool
+                switch first >> 4 {
+                case 4:
+                    let ihl = Int(first & 0x0F) * 4
+                    guard ihl >= 20, byte(9) == 6, let fragment = word(6), fragment & 0x1FFF == 0 else { return nil }
+                    tcpOffset = ihl
+                    ipv6 = false
+                case 6:
+                    // Only a TCP header directly after the fixed header; SYNs with extension
+                    // headers are rare and left alone.
+                    guard byte(6) == 6 else { return nil }
+                    tcpOffset = 40
+                    ipv6 = true
+                default:
+                    return nil
+                }
+                guard let dataOffsetByte = byte(tcpOffset + 12), let flags = byte(tcpOffset + 13), flags & 0x02 != 0,
+                    let checksum = word(tcpOffset + 16)
+                else { return nil }
+                let headerLength = Int(dataOffsetByte >> 4) * 4
+                guard headerLength >= 20, tcpOffset + headerLength <= raw.count else { return nil }
+                let limit = mss(forMTU: mtu, ipv6: ipv6)
+                // Walk the options (RFC 9293 §3.1): kind 0 end, 1 no-op, else kind, length, value.
+                var option = tcpOffset + 20
+                let end = tcpOffset + headerLength
+                while option < end {
+                    let kind = raw[option]
+                    if kind == 0 { return nil }
+                    if kind == 1 {
+                        option += 1
+                        continue
+                    }
+                    guard option + 1 < end else { return nil }
+                    let length = Int(raw[option + 1])
+                    guard length >= 2, option + length <= end else { return nil }
+                    if kind == 2 && length == 4 {
+                        guard let current = word(option + 2), current > limit else { return nil }
+                        return (tcpOffset, option, current, checksum, limit)
+                    }
+                    option += length
+                }
+                return nil
+            }
+        guard let found else { return false }
         let at = packet.readerIndex
-        guard let first = packet.getInteger(at: at, as: UInt8.self) else { return false }
-        let tcpOffset: Int
-        let ipv6: Bool
-        switch first >> 4 {
-        case 4:
-            let ihl = Int(first & 0x0F) * 4
-            guard ihl >= 20, packet.getInteger(at: at + 9, as: UInt8.self) == 6,
-                let fragment = packet.getInteger(at: at + 6, as: UInt16.self), fragment & 0x1FFF == 0
-            else { return false }
-            tcpOffset = at + ihl
-            ipv6 = false
-        case 6:
-            // Only a TCP header directly after the fixed header; SYNs with extension headers are rare
-            // and left alone.
-            guard packet.getInteger(at: at + 6, as: UInt8.self) == 6 else { return false }
-            tcpOffset = at + 40
-            ipv6 = true
-        default:
-            return false
-        }
-        guard let dataOffsetByte = packet.getInteger(at: tcpOffset + 12, as: UInt8.self),
-            let flags = packet.getInteger(at: tcpOffset + 13, as: UInt8.self), flags & 0x02 != 0,
-            let checksum = packet.getInteger(at: tcpOffset + 16, as: UInt16.self)
-        else { return false }
-        let headerLength = Int(dataOffsetByte >> 4) * 4
-        guard headerLength >= 20, tcpOffset + headerLength <= packet.writerIndex else { return false }
-        let limit = mss(forMTU: mtu, ipv6: ipv6)
-        // Walk the options (RFC 9293 §3.1): kind 0 end, 1 no-op, else kind, length, value.
-        var option = tcpOffset + 20
-        let end = tcpOffset + headerLength
-        while option < end {
-            guard let kind = packet.getInteger(at: option, as: UInt8.self) else { return false }
-            if kind == 0 { return false }
-            if kind == 1 {
-                option += 1
-                continue
-            }
-            guard option + 1 < end, let length = packet.getInteger(at: option + 1, as: UInt8.self), length >= 2,
-                option + Int(length) <= end
-            else { return false }
-            if kind == 2 && length == 4 {
-                guard let current = packet.getInteger(at: option + 2, as: UInt16.self) else { return false }
-                guard current > limit else { return false }
-                packet.setInteger(limit, at: option + 2)
-                packet.setInteger(InternetChecksum.update(checksum, old: current, new: limit), at: tcpOffset + 16)
-                return true
-            }
-            option += Int(length)
-        }
-        return false
+        packet.setInteger(found.limit, at: at + found.option + 2)
+        packet.setInteger(
+            InternetChecksum.update(found.checksum, old: found.current, new: found.limit),
+            at: at + found.tcp + 16
+        )
+        return true
     }
 }

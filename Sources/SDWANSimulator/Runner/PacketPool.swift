@@ -4,7 +4,7 @@ import SDWANCore
 /// Spent packet buffers, kept for the traffic sources to write their next packets into.
 ///
 /// Every simulated packet was a fresh ByteBuffer (an object and its bytes: two allocations) that
-/// died when its delivery had been counted — about a twentieth of a simulation's instructions in
+/// died when its delivery had been counted: 3 % of a simulation's instructions went to
 /// `malloc`, `free` and the runtime's deallocation. A delivered packet's buffer comes back here
 /// instead. Contents never carry over: `take` resets the indices and the writer overwrites the
 /// whole packet. A buffer something else still holds (an FEC decoder keeps data packets for
