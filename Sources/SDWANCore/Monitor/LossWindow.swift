@@ -50,6 +50,13 @@ public struct LossWindow: Sendable {
         currentStart = start + bucketSpan * steps
     }
 
+    /// Whether `advance(to: now)` would change anything: the first call anchors the buckets, and
+    /// a later one changes them once a bucket's span has passed.
+    public func wouldSlide(at now: Instant) -> Bool {
+        guard let start = currentStart else { return true }
+        return now - start >= bucketSpan
+    }
+
     /// Adds outcomes settled at `now`.
     public mutating func add(received r: Int, lost l: Int, at now: Instant) {
         advance(to: now)

@@ -240,6 +240,19 @@ public struct PathMonitor: Sendable {
     }
 
     /// Runs whatever is due at `now`: loss settling, liveness, the SLA evaluation.
+    /// Whether `handleTimeout(now:)` would change nothing at `now`: no timer of the monitor is due
+    /// (a gap to settle, a liveness deadline, an evaluation tick), neither direction's liveness has
+    /// changed, and no loss window would slide. The engine skips the timeout then: a shaper's
+    /// deadline wakes the engine for every shaped packet, and each woke every link's monitor.
+    /// `mutating` only so that the call borrows the monitor in place (see `nextDeadline`).
+    public mutating func isIdle(at now: Instant) -> Bool {
+        guard let due = nextDeadline(), now < due else { return false }
+        let reverseNow = reverse.lastArrival.map { now - $0 < detectionWindow } ?? false
+        let forwardNow = forward.lastAlive.map { now - $0 < forwardDetectionWindow } ?? false
+        guard reverseNow == reverseAlive, forwardNow == forwardAlive else { return false }
+        return !reverse.windowsWouldSlide(at: now) && !forward.windowsWouldSlide(at: now)
+    }
+
     public mutating func handleTimeout(now: Instant) {
         reverse.settle(now: now)
         reverse.advanceWindows(to: now)

@@ -249,6 +249,11 @@ public struct ReceiveStatistics: Sendable {
         }
     }
 
+    /// Whether `advanceWindows(to: now)` would change anything.
+    public func windowsWouldSlide(at now: Instant) -> Bool {
+        shortWindow.wouldSlide(at: now) || longWindow.wouldSlide(at: now)
+    }
+
     /// Slides the loss windows to `now` (outcomes added later slide them too).
     public mutating func advanceWindows(to now: Instant) {
         shortWindow.advance(to: now)

@@ -74,6 +74,11 @@ public struct ForwardStatistics: Sendable {
         if lastAlive.map({ sentAt > $0 }) ?? true { lastAlive = sentAt }
     }
 
+    /// Whether `advance(to: now)` would change anything.
+    public func windowsWouldSlide(at now: Instant) -> Bool {
+        shortWindow.wouldSlide(at: now) || longWindow.wouldSlide(at: now)
+    }
+
     /// Advances the windows to `now`.
     public mutating func advance(to now: Instant) {
         shortWindow.advance(to: now)

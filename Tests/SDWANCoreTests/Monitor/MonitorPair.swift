@@ -49,6 +49,15 @@ struct MonitorPair {
     /// and drains where a frame was written (so the check is not vacuous).
     var frameDueMisses = 0
     var drainsWithFrames = 0
+    /// Timeouts besides the monitors' own deadlines, every this much time on both sides (a live
+    /// node's timer also fires for its other components); `nil`: none.
+    var extraTimeouts: TimeSpan?
+    /// Skip an extra timeout where the monitor says it is idle (`isIdle(at:)`), as the engine does.
+    var skipIdleTimeouts = false
+    /// Extra timeouts skipped as idle, and extra timeouts run (on both sides).
+    var idleTimeoutsSkipped = 0
+    var extraTimeoutsRun = 0
+    private var nextExtraTimeout: Instant?
     private var counters: [UInt64] = [0, 0]
     private var nextData: [Instant]
     private var deadlines: [Instant?] = [nil, nil]
@@ -87,7 +96,7 @@ struct MonitorPair {
     mutating func run(until end: Instant) {
         while true {
             var t = end
-            var kind = 0  // 0 end, 1 arrival, 2 deadline side 0, 3 deadline side 1, 4 data 0, 5 data 1
+            var kind = 0  // 0 end, 1 arrival, 2/3 deadline side 0/1, 4/5 data 0/1, 6/7 FIFO arrival, 8 extra timeout
             if let top = nextArrival, top < t.nanoseconds {
                 t = Instant(nanoseconds: top)
                 kind = 1
@@ -107,6 +116,14 @@ struct MonitorPair {
                 if directions[side].dataRate > 0, nextData[side] < t {
                     t = nextData[side]
                     kind = 4 + side
+                }
+            }
+            if let every = extraTimeouts {
+                let next = nextExtraTimeout ?? now + every
+                nextExtraTimeout = next
+                if next < t {
+                    t = next
+                    kind = 8
                 }
             }
             if kind == 0 {
@@ -130,6 +147,18 @@ struct MonitorPair {
             case 2, 3:
                 if kind == 2 { edge.handleTimeout(now: now) } else { hub.handleTimeout(now: now) }
                 drain(kind - 2)
+            case 8:
+                nextExtraTimeout = now + extraTimeouts!
+                for side in 0..<2 {
+                    let idle = side == 0 ? edge.isIdle(at: now) : hub.isIdle(at: now)
+                    if idle && skipIdleTimeouts {
+                        idleTimeoutsSkipped += 1
+                        continue
+                    }
+                    extraTimeoutsRun += 1
+                    if side == 0 { edge.handleTimeout(now: now) } else { hub.handleTimeout(now: now) }
+                    drain(side)
+                }
             default:
                 let side = kind - 4
                 nextData[side] = nextData[side] + .nanoseconds(1_000_000_000 / directions[side].dataRate)
