@@ -160,7 +160,8 @@ public final class TunnelNetwork {
     /// Runs the network until `end`; `onAction` handles `.action` events.
     public func run(until end: Instant, onAction: (Int, Instant) -> Void = { _, _ in }) {
         while let (now, step) = simulation.next(until: end) {
-            switch step {
+            // Consumed: the datagram moves out of the step instead of being retained beside it.
+            switch consume step {
             case .event(.datagramToHub(let b, let l, let datagram)):
                 hub.handleDatagram(datagram, listener: 0, source: links[b][l].address, now: now)
                 drainHub(now: now)
