@@ -96,9 +96,9 @@ public final class HubEndpoint {
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
-    @exclusivity(unchecked) var transmits = CircularBuffer<HubTransmit>(initialCapacity: 64)
-    @exclusivity(unchecked) var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) var events = CircularBuffer<(branch: String, event: EngineEvent)>(initialCapacity: 16)
+    @exclusivity(unchecked) var transmits = Ring<HubTransmit>(initialCapacity: 64)
+    @exclusivity(unchecked) var deliveries = Ring<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) var events = Ring<(branch: String, event: EngineEvent)>(initialCapacity: 16)
     @exclusivity(unchecked) public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)
 
     public init(
@@ -291,7 +291,7 @@ public final class HubEndpoint {
                 }
                 forwarded.append((target, delivery.packet))
             } else {
-                deliveries.append(delivery)
+                deliveries.append(consume delivery)
             }
         }
         for (target, packet) in forwarded {

@@ -52,8 +52,8 @@ public struct LinkShaper<Element> {
     /// the head's size is read on every dequeue and deadline, and reading it from `items` copied
     /// the head item (retaining its buffer).
     private struct Lane {
-        var items = CircularBuffer<Queued>(initialCapacity: 64)
-        var sizes = CircularBuffer<Int>(initialCapacity: 64)
+        var items = Ring<Queued>(initialCapacity: 64)
+        var sizes = Ring<Int>(initialCapacity: 64)
         var bytes = 0
         var dropped: UInt64 = 0
         var sent: UInt64 = 0
@@ -141,10 +141,10 @@ public struct LinkShaper<Element> {
         }
         queuedItems -= 1
         let item = withLane(p) { lane in
-            lane.sizes.removeFirst()
+            _ = lane.sizes.popFirst()
             lane.bytes -= size
             lane.sent &+= 1
-            return lane.items.removeFirst()
+            return lane.items.popFirst()!
         }
         return (item.element, now - item.enqueuedAt)
     }

@@ -35,9 +35,9 @@ public final class TunnelEngine {
     @exclusivity(unchecked) var dedupe: DedupeWindow
     @exclusivity(unchecked) var nextTunnelSequence: UInt64 = 0
     @exclusivity(unchecked) var random: any RandomSource
-    @exclusivity(unchecked) var transmits = CircularBuffer<Transmit>(initialCapacity: 64)
-    @exclusivity(unchecked) var deliveries = CircularBuffer<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) var events = CircularBuffer<EngineEvent>(initialCapacity: 16)
+    @exclusivity(unchecked) var transmits = Ring<Transmit>(initialCapacity: 64)
+    @exclusivity(unchecked) var deliveries = Ring<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) var events = Ring<EngineEvent>(initialCapacity: 16)
     /// Reused for monitor frames, so that asking the monitors costs no allocation.
     @exclusivity(unchecked) var monitorScratch = ByteBufferAllocator().buffer(capacity: 256)
     /// Wall time at `wallAnchor.instant`, moved forward by `now` between `handleTimeout` calls.
