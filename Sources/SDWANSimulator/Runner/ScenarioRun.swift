@@ -149,15 +149,21 @@ public final class ScenarioRun {
 
     /// Runs to the end; returns the wall time it took in seconds.
     public func run() -> Double {
-        network.onDelivery = { [unowned self] branch, delivery, now in
+        // Strong captures, let go when the run ends (an `unowned` capture cost an unowned-retain
+        // check on every delivery); the loop's own closure does not escape.
+        network.onDelivery = { branch, delivery, now in
             self.delivered(delivery, toBranch: branch, at: now)
             self.pool.recycle(delivery.packet)
         }
-        network.onEvent = { [unowned self] branch, event, now in self.observe(event, branch: branch, at: now) }
+        network.onEvent = { branch, event, now in self.observe(event, branch: branch, at: now) }
+        defer {
+            network.onDelivery = nil
+            network.onEvent = nil
+        }
         let clock = ContinuousClock()
         let started = clock.now
         network.start()
-        network.run(until: .zero + duration) { [unowned self] id, now in
+        network.run(until: .zero + duration) { id, now in
             switch ActionTag(rawValue: id & 3) {
             case .flow: self.tick(flows[id >> 2], now: now)
             case .timeline: self.apply(steps[id >> 2], now: now)
