@@ -45,21 +45,24 @@ public struct TransportHeader: Hashable, Sendable {
     /// Reads a header at the buffer's reader index without consuming it.
     public static func peek(_ buffer: ByteBuffer) -> Result<TransportHeader, ContainerError> {
         guard buffer.readableBytes >= WireFormat.transportHeaderLength else { return .failure(.truncated) }
-        let at = buffer.readerIndex
-        guard buffer.getInteger(at: at + WireFormat.typeOffset, as: UInt8.self) == MessageType.transport.rawValue
-        else { return .failure(.wrongMessageType) }
-        let version = buffer.getInteger(at: at + WireFormat.versionOffset, as: UInt8.self)!
-        guard version == WireFormat.version else { return .failure(.unsupportedVersion) }
-        guard buffer.getInteger(at: at + WireFormat.flagsOffset, as: UInt8.self) == 0 else {
-            return .failure(.reservedBitsSet)
-        }
-        return .success(
-            TransportHeader(
-                receiverIndex: buffer.getInteger(at: at + WireFormat.receiverIndexOffset)!,
-                linkID: buffer.getInteger(at: at + WireFormat.linkIDOffset)!,
-                counter: buffer.getInteger(at: at + WireFormat.counterOffset)!
+        // One raw access for the whole header (every datagram received passes here; NIO's
+        // getInteger checks bounds and exclusivity per field).
+        return buffer.withFieldReader { r in
+            guard r.get(at: WireFormat.typeOffset, as: UInt8.self) == MessageType.transport.rawValue else {
+                return .failure(.wrongMessageType)
+            }
+            guard r.get(at: WireFormat.versionOffset, as: UInt8.self) == WireFormat.version else {
+                return .failure(.unsupportedVersion)
+            }
+            guard r.get(at: WireFormat.flagsOffset, as: UInt8.self) == 0 else { return .failure(.reservedBitsSet) }
+            return .success(
+                TransportHeader(
+                    receiverIndex: r.get(at: WireFormat.receiverIndexOffset)!,
+                    linkID: r.get(at: WireFormat.linkIDOffset)!,
+                    counter: r.get(at: WireFormat.counterOffset)!
+                )
             )
-        )
+        }
     }
 }
 
