@@ -75,9 +75,25 @@ public struct Classifier: Sendable {
     /// Inner packets that were not well-formed IPv4/IPv6 (sent in the default class).
     public private(set) var unparseable: UInt64 = 0
 
+    /// For each DSCP value, the rules that can match it (bit i: rule i), when there are at most
+    /// 64 rules: a packet is checked only against those, in rule order (most rules name DSCP
+    /// values, so a packet skips most of the table). `nil`: more rules, every one is checked.
+    private let dscpCandidates: [UInt64]?
+
     public init(rules: [ClassRule], defaultClassIndex: Int) {
         self.rules = rules
         self.defaultClassIndex = defaultClassIndex
+        if rules.count <= 64 {
+            dscpCandidates = (0..<64).map { dscp in
+                var bits: UInt64 = 0
+                for (i, rule) in rules.enumerated() where rule.dscpMask.map({ $0 & 1 << UInt64(dscp) != 0 }) ?? true {
+                    bits |= 1 << UInt64(i)
+                }
+                return bits
+            }
+        } else {
+            dscpCandidates = nil
+        }
     }
 
     /// The class index for `packet`, and the parsed header when it parsed.
@@ -94,6 +110,15 @@ public struct Classifier: Sendable {
         // Through one unsafe buffer: `for rule in rules` copied every rule (six arrays retained and
         // released) per packet.
         rules.withUnsafeBufferPointer { rules in
+            if let dscpCandidates {
+                var bits = dscpCandidates[Int(header.dscp & 63)]
+                while bits != 0 {
+                    let i = bits.trailingZeroBitCount
+                    if rules[i].matches(header) { return rules[i].classIndex }
+                    bits &= bits &- 1
+                }
+                return defaultClassIndex
+            }
             for i in rules.indices where rules[i].matches(header) { return rules[i].classIndex }
             return defaultClassIndex
         }
