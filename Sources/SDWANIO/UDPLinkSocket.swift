@@ -160,7 +160,12 @@ public final class UDPLinkSocket: @unchecked Sendable {
             var v = value
             return setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0
         }
-        var ok = option(SOL_SOCKET, SO_REUSEADDR, 1)
+        // SO_REUSEADDR only for an explicit port (a reload may open a link's socket on the same
+        // address before the old one closes). Never for port 0: Linux then hands out an ephemeral
+        // port that another SO_REUSEADDR socket already holds, and the two share it — the other
+        // one can take every datagram (3 000 such binds on this machine shared 144 ports;
+        // `UDPLinkSocketTests`). Tests saw whole runs with nothing received that way.
+        var ok = configuration.local.port == 0 || option(SOL_SOCKET, SO_REUSEADDR, 1)
         // Forced sizes need CAP_NET_ADMIN; without it fall back to the capped ones.
         let buffer = Int32(clamping: configuration.socketBufferBytes)
         if !option(SOL_SOCKET, SO_RCVBUFFORCE, buffer) { _ = option(SOL_SOCKET, SO_RCVBUF, buffer) }

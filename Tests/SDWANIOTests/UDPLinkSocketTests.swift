@@ -60,6 +60,28 @@ import Glibc
         try await group.shutdownGracefully()
     }
 
+    /// Sockets bound to an ephemeral port (port 0) never share it: with SO_REUSEADDR set, Linux
+    /// handed out ports other such sockets held, and one socket of the pair could receive nothing
+    /// (600 binds would share ~6 ports: (600² / 2) / 28 232 ports in 32768–60999).
+    @Test func ephemeralBindsNeverShareAPort() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var sockets: [UDPLinkSocket] = []
+        for _ in 0..<600 {
+            sockets.append(
+                try await UDPLinkSocket.open(
+                    UDPSocketConfiguration(local: UDPEndpoint("127.0.0.1:0")!),
+                    on: group.next()
+                ) {
+                    _ in
+                }.get()
+            )
+        }
+        let ports = sockets.map(\.localEndpoint.port)
+        #expect(Set(ports).count == ports.count, "\(ports.count - Set(ports).count) ports shared")
+        for socket in sockets { try await socket.close().get() }
+        try await group.shutdownGracefully()
+    }
+
     @Test func bindingToAMissingInterfaceNamesIt() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {
