@@ -133,9 +133,17 @@ public final class TunnelNetwork {
 
     /// A NAT rebinding: branch `b`'s link `l` is seen from a new source port from now on.
     public func rebind(branch b: Int, link l: Int, port: UInt16) {
+        var moved = links[b][l].address
+        moved.port = port
+        rebind(branch: b, link: l, to: moved)
+    }
+
+    /// Branch `b`'s link `l` is seen from `endpoint` from now on (a new public address, or the
+    /// link moving between IPv4 and IPv6).
+    public func rebind(branch b: Int, link l: Int, to endpoint: UDPEndpoint) {
         addressMap[links[b][l].address] = nil
-        links[b][l].address.port = port
-        addressMap[links[b][l].address] = (b, l)
+        links[b][l].address = endpoint
+        addressMap[endpoint] = (b, l)
     }
 
     /// An inner packet from branch `b`'s LAN at the current instant. Pass its last reference

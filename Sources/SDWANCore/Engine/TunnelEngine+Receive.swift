@@ -68,6 +68,13 @@ extension TunnelEngine {
         if case .hub = keys, links[i].destination != source {
             links[i].destination = source
             selectionDirty = true
+            // The outer header follows the address the link is reached at: a link announced
+            // before its first packet, or one that moved between IPv4 and IPv6, had the other
+            // family's 20 bytes counted (and sent datagrams 20 bytes too long on IPv6).
+            if links[i].configuration.ipv6Outer == source.address.isV4 {
+                links[i].configuration.ipv6Outer = !source.address.isV4
+                updateInnerMTU()
+            }
         }
         var reader = FrameReader(buffer)
         var current = i

@@ -90,12 +90,7 @@ import Testing
         #expect(engine.linkConfiguration(2)?.metered == true)
         let lteBefore = engine.linkTraffic(2)!.packetsSent
         for i in 0..<200 {
-            var packet = NetworkFixture.packet(branch: 0, id: UInt32(i), dscp: DSCP.af11, payload: 1_000)
-            let s: UInt32 = packet.getInteger(at: 12)!
-            let d: UInt32 = packet.getInteger(at: 16)!
-            packet.setInteger(d, at: 12)
-            packet.setInteger(s, at: 16)
-            network.sendFromHub(packet)
+            network.sendFromHub(NetworkFixture.reply(branch: 0, id: UInt32(i), dscp: DSCP.af11, payload: 1_000))
         }
         network.run(until: .zero + .seconds(4))
         // Probes and reports still go over LTE (standby interval); no bulk data does.
@@ -112,6 +107,39 @@ import Testing
         network.run(until: .zero + .seconds(6))
         #expect(engine.choice(forClass: 3).links.isEmpty)
         #expect(engine.choice(forClass: 0).links == [2])
+    }
+}
+
+@Suite struct OuterHeaderTests {
+    /// The hub counts the outer header of the family a link is reached at: the link is learnt
+    /// over IPv4 (28 bytes), then moves to IPv6 (48 bytes), and its inner MTU — the smallest
+    /// link's — drops by exactly the 20 bytes more header, while traffic keeps flowing both ways.
+    @Test func aLinkMovingToIPv6CountsTheLongerHeader() throws {
+        var links = TunnelEngineTests.twoLinks()
+        links[0].config.mtu = 1_500
+        links[1].config.mtu = 1_400
+        let fixture = NetworkFixture(seed: 71, links: links)
+        let network = fixture.network
+        network.start()
+        network.run(until: .zero + .seconds(2))
+        let engine = try #require(network.hub.engine(forBranch: "branch0"))
+        #expect(engine.linkConfiguration(1)?.ipv6Outer == false)
+        let before = engine.innerMTU
+        network.rebind(branch: 0, link: 1, to: UDPEndpoint("[2001:db8::7]:40000")!)
+        var atHub = 0
+        var atEdge = 0
+        network.onDelivery = { branch, _, _ in if branch == nil { atHub += 1 } else { atEdge += 1 } }
+        // The edge speaks first from the new address (the hub learns it from authenticated
+        // packets), then the hub answers there.
+        for i in 0..<20 { network.sendFromEdge(0, NetworkFixture.packet(branch: 0, id: UInt32(100 + i), dscp: 0)) }
+        network.run(until: network.simulation.now + .seconds(1))
+        for i in 0..<20 { network.sendFromHub(NetworkFixture.reply(branch: 0, id: UInt32(200 + i), dscp: 0)) }
+        network.run(until: network.simulation.now + .seconds(1))
+        #expect(engine.linkDestination(1) == UDPEndpoint("[2001:db8::7]:40000")!)
+        #expect(engine.linkConfiguration(1)?.ipv6Outer == true)
+        #expect(before - engine.innerMTU == WireFormat.outerIPv6UDPLength - WireFormat.outerIPv4UDPLength)
+        #expect(atHub == 20, "at the hub: \(atHub)")
+        #expect(atEdge == 20, "at the edge: \(atEdge), hub unroutable: \(network.unroutable)")
     }
 }
 

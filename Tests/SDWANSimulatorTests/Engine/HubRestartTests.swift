@@ -61,12 +61,7 @@ import Testing
                 network.replaceHub(makeHub(2))
             } else {
                 network.sendFromEdge(0, NetworkFixture.packet(branch: 0, id: UInt32(id), dscp: DSCP.ef))
-                var reply = NetworkFixture.packet(branch: 0, id: UInt32(id), dscp: DSCP.ef)
-                let s: UInt32 = reply.getInteger(at: 12)!
-                let d: UInt32 = reply.getInteger(at: 16)!
-                reply.setInteger(d, at: 12)
-                reply.setInteger(s, at: 16)
-                network.sendFromHub(reply)
+                network.sendFromHub(NetworkFixture.reply(branch: 0, id: UInt32(id), dscp: DSCP.ef))
             }
         }
         let resumed = arrivals.first { $0 > .zero + .seconds(5) } ?? .zero + .seconds(99)

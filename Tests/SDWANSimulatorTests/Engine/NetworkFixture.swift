@@ -35,6 +35,16 @@ struct NetworkFixture {
         return buffer
     }
 
+    /// The same packet from the data centre to branch `b` (source and destination swapped).
+    static func reply(branch b: Int, id: UInt32, dscp: UInt8, payload: Int = 160) -> ByteBuffer {
+        var packet = Self.packet(branch: b, id: id, dscp: dscp, payload: payload)
+        let s: UInt32 = packet.getInteger(at: 12)!
+        let d: UInt32 = packet.getInteger(at: 16)!
+        packet.setInteger(d, at: 12)
+        packet.setInteger(s, at: 16)
+        return packet
+    }
+
     /// The id a test packet carries.
     static func id(of packet: ByteBuffer) -> UInt32? { packet.getInteger(at: packet.readerIndex + 28) }
 

@@ -39,13 +39,7 @@ import Testing
         }
         network.run(until: .zero + .seconds(6)) { id, _ in
             network.sendFromEdge(0, NetworkFixture.packet(branch: 0, id: UInt32(id), dscp: DSCP.ef))
-            var reply = NetworkFixture.packet(branch: 0, id: UInt32(id), dscp: DSCP.ef)
-            // Swap source and destination: data centre → branch.
-            let s: UInt32 = reply.getInteger(at: 12)!
-            let d: UInt32 = reply.getInteger(at: 16)!
-            reply.setInteger(d, at: 12)
-            reply.setInteger(s, at: 16)
-            network.sendFromHub(reply)
+            network.sendFromHub(NetworkFixture.reply(branch: 0, id: UInt32(id), dscp: DSCP.ef))
         }
         #expect(atHub == Array(0..<100))
         #expect(atEdge == Array(0..<100))
