@@ -18,51 +18,48 @@ public enum MSSClamp {
         // (NIO's getInteger checks bounds and exclusivity per field, ~10 fields per packet), and
         // only a SYN whose option needs lowering is written.
         let found: (tcp: Int, option: Int, current: UInt16, checksum: UInt16, limit: UInt16)? =
-            packet.withUnsafeReadableBytes { raw in
-                func byte(_ i: Int) -> UInt8? { i >= 0 && i < raw.count ? raw[i] : nil }
-                func word(_ i: Int) -> UInt16? {
-                    guard let high = byte(i), let low = byte(i + 1) else { return nil }
-                    return UInt16(high) << 8 | UInt16(low)
-                }
-                guard let first = byte(0) else { return nil }
+            packet.withFieldReader { r in
+                guard let first = r.get(at: 0, as: UInt8.self) else { return nil }
                 let tcpOffset: Int
                 let ipv6: Bool
                 switch first >> 4 {
                 case 4:
                     let ihl = Int(first & 0x0F) * 4
-                    guard ihl >= 20, byte(9) == 6, let fragment = word(6), fragment & 0x1FFF == 0 else { return nil }
+                    guard ihl >= 20, r.get(at: 9, as: UInt8.self) == 6,
+                        let fragment = r.get(at: 6, as: UInt16.self), fragment & 0x1FFF == 0
+                    else { return nil }
                     tcpOffset = ihl
                     ipv6 = false
                 case 6:
                     // Only a TCP header directly after the fixed header; SYNs with extension
                     // headers are rare and left alone.
-                    guard byte(6) == 6 else { return nil }
+                    guard r.get(at: 6, as: UInt8.self) == 6 else { return nil }
                     tcpOffset = 40
                     ipv6 = true
                 default:
                     return nil
                 }
-                guard let dataOffsetByte = byte(tcpOffset + 12), let flags = byte(tcpOffset + 13), flags & 0x02 != 0,
-                    let checksum = word(tcpOffset + 16)
+                guard let dataOffsetByte = r.get(at: tcpOffset + 12, as: UInt8.self),
+                    let flags = r.get(at: tcpOffset + 13, as: UInt8.self), flags & 0x02 != 0,
+                    let checksum = r.get(at: tcpOffset + 16, as: UInt16.self)
                 else { return nil }
                 let headerLength = Int(dataOffsetByte >> 4) * 4
-                guard headerLength >= 20, tcpOffset + headerLength <= raw.count else { return nil }
+                guard headerLength >= 20, tcpOffset + headerLength <= r.bytes.count else { return nil }
                 let limit = mss(forMTU: mtu, ipv6: ipv6)
                 // Walk the options (RFC 9293 §3.1): kind 0 end, 1 no-op, else kind, length, value.
                 var option = tcpOffset + 20
                 let end = tcpOffset + headerLength
                 while option < end {
-                    let kind = raw[option]
-                    if kind == 0 { return nil }
+                    guard let kind = r.get(at: option, as: UInt8.self), kind != 0 else { return nil }
                     if kind == 1 {
                         option += 1
                         continue
                     }
-                    guard option + 1 < end else { return nil }
-                    let length = Int(raw[option + 1])
-                    guard length >= 2, option + length <= end else { return nil }
+                    guard option + 1 < end, let length = r.get(at: option + 1, as: UInt8.self).map(Int.init),
+                        length >= 2, option + length <= end
+                    else { return nil }
                     if kind == 2 && length == 4 {
-                        guard let current = word(option + 2), current > limit else { return nil }
+                        guard let current = r.get(at: option + 2, as: UInt16.self), current > limit else { return nil }
                         return (tcpOffset, option, current, checksum, limit)
                     }
                     option += length

@@ -100,6 +100,38 @@ enum InnerPackets {
         #expect(Self.classifier.classify(InnerPacketHeader.parse(rtpReply)!) == Self.voice)
     }
 
+    /// The first matching rule wins, whether the classifier looks rules up by DSCP (≤ 64 rules)
+    /// or walks them all (more): a packet marked for bulk on an RTP port is voice (the port rule
+    /// comes first), and over every DSCP value × protocol × port × destination the table agrees
+    /// with the walk of the same rules padded past 64 with rules that match nothing.
+    @Test func firstMatchWinsWithAndWithoutTheDSCPTable() {
+        let rtpMarkedBulk = InnerPackets.ipv4(dscp: DSCP.af11, proto: 17, destinationPort: 20_000)
+        #expect(Self.classifier.classify(InnerPacketHeader.parse(rtpMarkedBulk)!) == Self.voice)
+        let posMarkedVoice = InnerPackets.ipv4(dscp: DSCP.ef, proto: 6, destinationPort: 8443)
+        #expect(Self.classifier.classify(InnerPacketHeader.parse(posMarkedVoice)!) == Self.voice)
+        let padding = [ClassRule](repeating: ClassRule(classIndex: 9, protocols: [250]), count: 60)
+        let walked = Classifier(rules: Self.classifier.rules + padding, defaultClassIndex: Self.fallback)
+        var compared = 0
+        for dscp in UInt8(0)..<64 {
+            for proto: UInt8 in [6, 17] {
+                for port: UInt16 in [80, 8443, 20_000] {
+                    for destination in ["10.200.0.9", "192.0.2.1"] {
+                        let packet = InnerPackets.ipv4(
+                            destination: destination,
+                            dscp: dscp,
+                            proto: proto,
+                            destinationPort: port
+                        )
+                        let header = InnerPacketHeader.parse(packet)!
+                        #expect(Self.classifier.classify(header) == walked.classify(header))
+                        compared += 1
+                    }
+                }
+            }
+        }
+        #expect(compared == 64 * 2 * 3 * 2)
+    }
+
     @Test func ipv6ExtensionHeadersAreWalkedToThePorts() throws {
         let packet = InnerPackets.ipv6(proto: 17, sourcePort: 17_000, extensionHeaders: [0, 60])
         let header = try #require(InnerPacketHeader.parse(packet))

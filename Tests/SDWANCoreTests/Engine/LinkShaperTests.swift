@@ -21,6 +21,28 @@ import Testing
         }
     }
 
+    /// A lane keeps first-in first-out order when it grows past its initial room (64) while its
+    /// ring has wrapped: 40 queued, 30 gone, then 100 more (the lane's `Ring` doubles with its
+    /// oldest item mid-array).
+    @Test func laneOrderSurvivesGrowthOfAWrappedRing() {
+        let roomy = [1_000_000, 1_000_000, 1_000_000]
+        var shaper = LinkShaper<Int>(configuration: .init(rateBitsPerSecond: 0, queueLimitBytes: roomy))
+        for i in 0..<40 {
+            let accepted = shaper.enqueue(i, size: 100, priority: .normal, now: .zero)
+            #expect(accepted)
+        }
+        var out: [Int] = []
+        for _ in 0..<30 { out.append(shaper.dequeue(now: .zero)!.element) }
+        for i in 40..<140 {
+            let accepted = shaper.enqueue(i, size: 100, priority: .normal, now: .zero)
+            #expect(accepted)
+        }
+        #expect(shaper.backlogBytes == 110 * 100)
+        while let (element, _) = shaper.dequeue(now: .zero) { out.append(element) }
+        #expect(out == Array(0..<140))
+        #expect(shaper.isEmpty && shaper.backlogBytes == 0)
+    }
+
     /// Voice queued behind a full bulk backlog leaves first: strict priority.
     @Test func realtimeJumpsTheBulkQueue() {
         var shaper = LinkShaper<String>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
