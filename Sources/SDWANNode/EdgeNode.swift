@@ -39,6 +39,9 @@ public final class EdgeNode: @unchecked Sendable {
     /// Link sockets NIO closed on a send error, by link id, and rebuilds by link name (SocketRebuild.swift).
     var lostLinks: [UInt8: SocketRebuild] = [:]
     var linkSocketRebuilds: [String: UInt64] = [:]
+    /// Forward listen sockets lost and awaiting a rebuild, by forward index, and rebuilds done.
+    var lostForwards: [Int: SocketRebuild] = [:]
+    var forwardSocketRebuilds: [String: UInt64] = [:]
 
     init(configuration: EdgeConfig, sessions: [EdgeSession], eventLoop: EventLoop, logger: Logger) {
         self.configuration = configuration
@@ -82,12 +85,8 @@ public final class EdgeNode: @unchecked Sendable {
             futures.append(openLink(link).map { [self] socket in linkSockets[i] = socket })
         }
         for (f, forward) in configuration.forwards.enumerated() {
-            let open = UDPLinkSocket.open(
-                UDPSocketConfiguration(local: forward.listen, dontFragment: false),
-                on: eventLoop
-            ) { [self] batch in clientBatch(f, batch) }
             futures.append(
-                open.map { [self] socket in
+                openForward(f, at: forward.listen).map { [self] socket in
                     forwardSockets[f] = socket
                     logger.info(
                         "forward listening",
@@ -152,6 +151,11 @@ public final class EdgeNode: @unchecked Sendable {
     /// underneath the node as a fatal send error would: SocketRebuild.swift).
     public func linkChannel(_ index: Int) -> EventLoopFuture<Channel?> {
         eventLoop.submit { [self] in linkSockets[index]?.channel }
+    }
+    /// The NIO channel of forward `index`'s listen socket, `nil` while it has none (tests close
+    /// it underneath the node: SocketRebuild.swift).
+    public func forwardChannel(_ index: Int) -> EventLoopFuture<Channel?> {
+        eventLoop.submit { [self] in forwardSockets[index]?.channel }
     }
     public func forwardEndpoint(_ index: Int) -> EventLoopFuture<UDPEndpoint?> {
         eventLoop.submit { [self] in forwardSockets[index]?.localEndpoint }
@@ -294,10 +298,18 @@ public final class EdgeNode: @unchecked Sendable {
 
     // MARK: Housekeeping (once a second)
 
+    /// Opens forward `f`'s listen socket at `endpoint`.
+    func openForward(_ f: Int, at endpoint: UDPEndpoint) -> EventLoopFuture<UDPLinkSocket> {
+        UDPLinkSocket.open(UDPSocketConfiguration(local: endpoint, dontFragment: false), on: eventLoop) {
+            [self] batch in clientBatch(f, batch)
+        }
+    }
+
     private func housekeep() {
         guard !stopped else { return }
         let now = Clocks.monotonic()
         _ = flows.expire(now: now) { configuration.forwards[$0].idleTimeout }
+        for f in forwardSockets.indices { checkForwardSocket(f, now: now) }
         for (i, link) in configuration.links.enumerated() {
             for tunnel in tunnels {
                 if let quality = tunnel.engine.linkQuality(link.id) { tunnel.histograms.observe(i, quality) }
@@ -375,6 +387,11 @@ public final class EdgeNode: @unchecked Sendable {
             "sdwan_link_socket_rebuilds_total",
             label: "link",
             configuration.links.map { ($0.name, linkSocketRebuilds[$0.name] ?? 0) }
+        )
+        text.socketRebuilds(
+            "sdwan_forward_socket_rebuilds_total",
+            label: "forward",
+            configuration.forwards.map { ($0.name, forwardSocketRebuilds[$0.name] ?? 0) }
         )
         for tunnel in tunnels {
             text.histograms(tunnel.histograms, names: configuration.links.map(\.name), peer: tunnel.name)

@@ -38,6 +38,8 @@ public final class HubNode: @unchecked Sendable {
     var stopped = false
     /// Listeners NIO closed on a send error, and rebuilds, by slot (SocketRebuild.swift).
     var lostListeners: [Int: SocketRebuild] = [:]
+    /// Forward flows whose socket NIO closed underneath, replaced by a fresh one.
+    var flowSocketsReplaced: UInt64 = 0
     var listenSocketRebuilds: [Int: UInt64] = [:]
 
     struct BranchLinkKey: Hashable {
@@ -154,6 +156,12 @@ public final class HubNode: @unchecked Sendable {
         eventLoop.submit { [self] in index < listeners.count ? listeners[index]?.channel : nil }
     }
 
+    /// The NIO channels of the forward flows' sockets toward their targets (tests close them
+    /// underneath the node as a fatal send error would).
+    public func flowChannels() -> EventLoopFuture<[Channel]> {
+        eventLoop.submit { [self] in flowTable.flows.values.compactMap { $0.socket?.channel } }
+    }
+
     /// Drop counters of the endpoint (cryptokey routing, unknown indices).
     public func endpointDrops() -> EventLoopFuture<[HubDropReason: UInt64]> {
         eventLoop.submit { [self] in
@@ -265,6 +273,12 @@ public final class HubNode: @unchecked Sendable {
             return
         }
         let key = HubFlowTable.Key(client: client, target: target)
+        // A flow whose socket NIO closed underneath (a send to the target failed fatally: route
+        // or address lost) is replaced: the packet opens a fresh socket below.
+        if let socket = flowTable.flows[key]?.socket, !socket.channel.isActive {
+            flowTable.flows[key] = nil
+            flowSocketsReplaced &+= 1
+        }
         if flowTable.flows[key] != nil {
             flowTable.flows[key]!.lastSeen = now
             if let socket = flowTable.flows[key]!.socket {
@@ -323,6 +337,12 @@ public final class HubNode: @unchecked Sendable {
         for key in flowTable.idle(now: now, timeout: configuration.udpTargets.idleTimeout) {
             _ = flowTable.flows.removeValue(forKey: key)?.socket?.close()
         }
+        // A flow socket closed underneath takes its table slot until the flow idles out unless
+        // removed here; its next packet opens a fresh one.
+        for (key, flow) in flowTable.flows where flow.socket.map({ !$0.channel.isActive }) ?? false {
+            flowTable.flows[key] = nil
+            flowSocketsReplaced &+= 1
+        }
         var live = Set<BranchLinkKey>()
         for name in hub.branchNames {
             guard let engine = hub.engine(forBranch: name) else { continue }
@@ -372,6 +392,12 @@ public final class HubNode: @unchecked Sendable {
             listenAddresses.indices.compactMap { i in
                 listenAddresses[i].map { ("\($0)", listenSocketRebuilds[i] ?? 0) }
             }
+        )
+        text.counter(
+            "sdwan_forward_flow_sockets_replaced_total",
+            "Forward flows whose socket was closed by a send error and replaced",
+            [],
+            flowSocketsReplaced
         )
         // Branch and link order as /status shows them (never the dictionary's).
         for name in hub.branchNames {

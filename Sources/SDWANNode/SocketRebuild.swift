@@ -103,6 +103,59 @@ extension EdgeNode {
     }
 }
 
+extension EdgeNode {
+    /// Once a second for forward `f`: notices its listen socket closed underneath (a send to a
+    /// client failed fatally) and rebuilds it at the address and port it had, when due. Clients
+    /// keep their flows (the flow table is keyed by client, not by socket).
+    func checkForwardSocket(_ f: Int, now: Instant) {
+        let forward = configuration.forwards[f]
+        if let socket = forwardSockets[f] {
+            if socket.channel.isActive {
+                if let rebuild = lostForwards[f], rebuild.settled(now: now) { lostForwards[f] = nil }
+                return
+            }
+            forwardSockets[f] = nil
+            lostForwards[f, default: SocketRebuild(endpoint: socket.localEndpoint)].schedule(now: now)
+            dropLog.log(
+                logger,
+                .warning,
+                key: "forward socket lost \(forward.name)",
+                now: now,
+                "forward \(forward.name): socket \(socket.localEndpoint) closed by a send error; rebuilding"
+            )
+            return
+        }
+        guard var rebuild = lostForwards[f], rebuild.due(now: now) else { return }
+        rebuild.opening = true
+        lostForwards[f] = rebuild
+        let endpoint = rebuild.endpoint
+        openForward(f, at: endpoint).whenComplete { [self] result in
+            let now = Clocks.monotonic()
+            lostForwards[f]?.opening = false
+            switch result {
+            case .failure(let error):
+                lostForwards[f]?.schedule(now: now)
+                dropLog.log(
+                    logger,
+                    .warning,
+                    key: "forward socket rebuild \(forward.name)",
+                    now: now,
+                    "forward \(forward.name): socket rebuild at \(endpoint) failed, retrying: \(error)"
+                )
+            case .success(let socket):
+                guard !stopped, forwardSockets[f] == nil else {
+                    _ = socket.close()
+                    return
+                }
+                forwardSockets[f] = socket
+                lostForwards[f]?.rebuiltAt = now
+                forwardSocketRebuilds[forward.name, default: 0] &+= 1
+                logger.notice("forward socket rebuilt", metadata: ["forward": .string(forward.name)])
+            }
+        }
+    }
+}
+
 extension HubNode {
     /// Once a second for every listen slot: notices a listener closed underneath and rebuilds it
     /// (at the address and port it had) when due.
