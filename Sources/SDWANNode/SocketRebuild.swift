@@ -42,21 +42,69 @@ struct SocketRebuild {
     func settled(now: Instant) -> Bool { rebuiltAt.map { now - $0 >= Self.maxDelay } ?? true }
 }
 
+/// What a slot's once-a-second check found (`[Key: SocketRebuild].check`).
+enum SocketCheck {
+    /// Its socket is open, or it has none and none was lost: nothing to do.
+    case fine
+    /// Its socket (this one) was closed underneath just now: the caller empties the slot and
+    /// reports it.
+    case lost(UDPLinkSocket)
+    /// Lost, and the next attempt is not due (or one is in flight).
+    case waiting
+    /// An attempt is due at this endpoint: open it, then `attemptEnded`.
+    case due(UDPEndpoint)
+}
+
+extension Dictionary where Value == SocketRebuild {
+    /// The rebuild state machine for the slot `key` whose socket is `socket` (link, forward and
+    /// listen sockets share it); a socket lost now is to be rebuilt at `endpoint(socket)`.
+    mutating func check(
+        _ key: Key,
+        socket: UDPLinkSocket?,
+        now: Instant,
+        endpoint: (UDPLinkSocket) -> UDPEndpoint
+    ) -> SocketCheck {
+        if let socket {
+            if socket.channel.isActive {
+                if let rebuild = self[key], rebuild.settled(now: now) { self[key] = nil }
+                return .fine
+            }
+            self[key, default: SocketRebuild(endpoint: endpoint(socket))].schedule(now: now)
+            return .lost(socket)
+        }
+        guard var rebuild = self[key] else { return .fine }
+        guard rebuild.due(now: now) else { return .waiting }
+        rebuild.opening = true
+        self[key] = rebuild
+        return .due(rebuild.endpoint)
+    }
+
+    /// An attempt for `key` ended: failed (the next one is scheduled with backoff), or opened a
+    /// socket that the owner `installed` in its slot (the backoff starts settling) or closed
+    /// because the slot moved on meanwhile (the next tick tries again).
+    mutating func attemptEnded(_ key: Key, failed: Bool, installed: Bool = false, now: Instant) {
+        self[key]?.opening = false
+        if failed {
+            self[key]?.schedule(now: now)
+        } else if installed {
+            self[key]?.rebuiltAt = now
+        }
+    }
+}
+
 extension EdgeNode {
     /// Once a second for link slot `i`: notices a socket closed underneath (the link goes down)
     /// and rebuilds it when due. True while the link waits for its rebuild (the interface check
     /// then stays out of the way).
     func checkLinkSocket(_ i: Int, now: Instant) -> Bool {
         let link = configuration.links[i]
-        if let socket = linkSockets[i] {
-            if socket.channel.isActive {
-                if let rebuild = lostLinks[link.id], rebuild.settled(now: now) {
-                    lostLinks[link.id] = nil
-                }
-                return false
-            }
+        switch lostLinks.check(link.id, socket: linkSockets[i], now: now, endpoint: { _ in link.local }) {
+        case .fine:
+            return false
+        case .waiting:
+            return true
+        case .lost:
             linkSockets[i] = nil
-            lostLinks[link.id, default: SocketRebuild(endpoint: link.local)].schedule(now: now)
             dropLog.log(
                 logger,
                 .warning,
@@ -66,17 +114,14 @@ extension EdgeNode {
             )
             for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: false, now: now) }
             return true
+        case .due:
+            break
         }
-        guard var rebuild = lostLinks[link.id] else { return false }
-        guard rebuild.due(now: now) else { return true }
-        rebuild.opening = true
-        lostLinks[link.id] = rebuild
         openLink(link).whenComplete { [self] result in
             let now = Clocks.monotonic()
-            lostLinks[link.id]?.opening = false
             switch result {
             case .failure(let error):
-                lostLinks[link.id]?.schedule(now: now)
+                lostLinks.attemptEnded(link.id, failed: true, now: now)
                 dropLog.log(
                     logger,
                     .warning,
@@ -88,11 +133,12 @@ extension EdgeNode {
                 // The link may have moved or gone (a reload) while the socket opened.
                 let slot = linkSlot[Int(link.id)]
                 guard !stopped, slot >= 0, linkSockets[slot] == nil else {
+                    lostLinks.attemptEnded(link.id, failed: false, now: now)
                     _ = socket.close()
                     return
                 }
                 linkSockets[slot] = socket
-                lostLinks[link.id]?.rebuiltAt = now
+                lostLinks.attemptEnded(link.id, failed: false, installed: true, now: now)
                 linkSocketRebuilds[link.name, default: 0] &+= 1
                 logger.notice("link socket rebuilt", metadata: ["link": .string(link.name)])
                 for tunnel in tunnels { tunnel.engine.handleLinkStatus(link.id, up: true, now: now) }
@@ -109,13 +155,11 @@ extension EdgeNode {
     /// keep their flows (the flow table is keyed by client, not by socket).
     func checkForwardSocket(_ f: Int, now: Instant) {
         let forward = configuration.forwards[f]
-        if let socket = forwardSockets[f] {
-            if socket.channel.isActive {
-                if let rebuild = lostForwards[f], rebuild.settled(now: now) { lostForwards[f] = nil }
-                return
-            }
+        switch lostForwards.check(f, socket: forwardSockets[f], now: now, endpoint: \.localEndpoint) {
+        case .fine, .waiting:
+            return
+        case .lost(let socket):
             forwardSockets[f] = nil
-            lostForwards[f, default: SocketRebuild(endpoint: socket.localEndpoint)].schedule(now: now)
             dropLog.log(
                 logger,
                 .warning,
@@ -123,34 +167,30 @@ extension EdgeNode {
                 now: now,
                 "forward \(forward.name): socket \(socket.localEndpoint) closed by a send error; rebuilding"
             )
-            return
-        }
-        guard var rebuild = lostForwards[f], rebuild.due(now: now) else { return }
-        rebuild.opening = true
-        lostForwards[f] = rebuild
-        let endpoint = rebuild.endpoint
-        openForward(f, at: endpoint).whenComplete { [self] result in
-            let now = Clocks.monotonic()
-            lostForwards[f]?.opening = false
-            switch result {
-            case .failure(let error):
-                lostForwards[f]?.schedule(now: now)
-                dropLog.log(
-                    logger,
-                    .warning,
-                    key: "forward socket rebuild \(forward.name)",
-                    now: now,
-                    "forward \(forward.name): socket rebuild at \(endpoint) failed, retrying: \(error)"
-                )
-            case .success(let socket):
-                guard !stopped, forwardSockets[f] == nil else {
-                    _ = socket.close()
-                    return
+        case .due(let endpoint):
+            openForward(f, at: endpoint).whenComplete { [self] result in
+                let now = Clocks.monotonic()
+                switch result {
+                case .failure(let error):
+                    lostForwards.attemptEnded(f, failed: true, now: now)
+                    dropLog.log(
+                        logger,
+                        .warning,
+                        key: "forward socket rebuild \(forward.name)",
+                        now: now,
+                        "forward \(forward.name): socket rebuild at \(endpoint) failed, retrying: \(error)"
+                    )
+                case .success(let socket):
+                    guard !stopped, forwardSockets[f] == nil else {
+                        lostForwards.attemptEnded(f, failed: false, now: now)
+                        _ = socket.close()
+                        return
+                    }
+                    forwardSockets[f] = socket
+                    lostForwards.attemptEnded(f, failed: false, installed: true, now: now)
+                    forwardSocketRebuilds[forward.name, default: 0] &+= 1
+                    logger.notice("forward socket rebuilt", metadata: ["forward": .string(forward.name)])
                 }
-                forwardSockets[f] = socket
-                lostForwards[f]?.rebuiltAt = now
-                forwardSocketRebuilds[forward.name, default: 0] &+= 1
-                logger.notice("forward socket rebuilt", metadata: ["forward": .string(forward.name)])
             }
         }
     }
@@ -161,13 +201,11 @@ extension HubNode {
     /// (at the address and port it had) when due.
     func checkListenerSockets(now: Instant) {
         for i in listeners.indices where listenAddresses[i] != nil {
-            if let socket = listeners[i] {
-                if socket.channel.isActive {
-                    if let rebuild = lostListeners[i], rebuild.settled(now: now) { lostListeners[i] = nil }
-                    continue
-                }
+            switch lostListeners.check(i, socket: listeners[i], now: now, endpoint: \.localEndpoint) {
+            case .fine, .waiting:
+                continue
+            case .lost(let socket):
                 listeners[i] = nil
-                lostListeners[i, default: SocketRebuild(endpoint: socket.localEndpoint)].schedule(now: now)
                 dropLog.log(
                     logger,
                     .warning,
@@ -175,36 +213,35 @@ extension HubNode {
                     now: now,
                     "listener \(socket.localEndpoint): socket closed by a send error; rebuilding"
                 )
-                continue
-            }
-            guard var rebuild = lostListeners[i], rebuild.due(now: now) else { continue }
-            rebuild.opening = true
-            lostListeners[i] = rebuild
-            let endpoint = rebuild.endpoint
-            openListener(i, endpoint).whenComplete { [self] result in
-                let now = Clocks.monotonic()
-                lostListeners[i]?.opening = false
-                switch result {
-                case .failure(let error):
-                    lostListeners[i]?.schedule(now: now)
-                    dropLog.log(
-                        logger,
-                        .warning,
-                        key: "listen socket rebuild \(i)",
-                        now: now,
-                        "listener \(endpoint): socket rebuild failed, retrying: \(error)"
-                    )
-                case .success(let socket):
-                    // A reload may have removed the address while the socket opened.
-                    guard !stopped, listenAddresses[i] != nil, listeners[i] == nil else {
-                        _ = socket.close()
-                        return
+            case .due(let endpoint):
+                openListener(i, endpoint).whenComplete { [self] result in
+                    let now = Clocks.monotonic()
+                    switch result {
+                    case .failure(let error):
+                        lostListeners.attemptEnded(i, failed: true, now: now)
+                        dropLog.log(
+                            logger,
+                            .warning,
+                            key: "listen socket rebuild \(i)",
+                            now: now,
+                            "listener \(endpoint): socket rebuild failed, retrying: \(error)"
+                        )
+                    case .success(let socket):
+                        // A reload may have removed the address while the socket opened.
+                        guard !stopped, listenAddresses[i] != nil, listeners[i] == nil else {
+                            lostListeners.attemptEnded(i, failed: false, now: now)
+                            _ = socket.close()
+                            return
+                        }
+                        listeners[i] = socket
+                        lostListeners.attemptEnded(i, failed: false, installed: true, now: now)
+                        listenSocketRebuilds[i, default: 0] &+= 1
+                        logger.notice(
+                            "listen socket rebuilt",
+                            metadata: ["address": .string("\(socket.localEndpoint)")]
+                        )
+                        drain(now: now)
                     }
-                    listeners[i] = socket
-                    lostListeners[i]?.rebuiltAt = now
-                    listenSocketRebuilds[i, default: 0] &+= 1
-                    logger.notice("listen socket rebuilt", metadata: ["address": .string("\(socket.localEndpoint)")])
-                    drain(now: now)
                 }
             }
         }

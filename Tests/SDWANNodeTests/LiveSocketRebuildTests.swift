@@ -38,6 +38,21 @@ struct LiveSocketRebuildTests {
         return gap
     }
 
+    /// The node's /metrics text, from a status server started for the read.
+    static func metrics(_ node: EdgeNode) async throws -> String {
+        try await read(try await StatusServer.start(for: node, at: UDPEndpoint("127.0.0.1:0")!).get())
+    }
+
+    static func metrics(_ node: HubNode) async throws -> String {
+        try await read(try await StatusServer.start(for: node, at: UDPEndpoint("127.0.0.1:0")!).get())
+    }
+
+    private static func read(_ server: StatusServer) async throws -> String {
+        let text = await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.result
+        try? await server.close().get()
+        return try text.get()
+    }
+
     @Test func linkSocketClosedUnderneathIsRebuiltAndCarriesTrafficAgain() async throws {
         try await LiveNodeTests.Rig.run(edgeLinks: Self.oneLink) { rig in
             let gap = try await Self.gapAfterClosing(rig) {
@@ -50,9 +65,7 @@ struct LiveSocketRebuildTests {
             #expect(gap < .seconds(4))
             let rebuilt = try await rig.edge.linkChannel(0).get()
             #expect(rebuilt?.isActive == true)
-            let server = try await StatusServer.start(for: rig.edge, at: UDPEndpoint("127.0.0.1:0")!).get()
-            let text = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.value
-            try? await server.close().get()
+            let text = try await Self.metrics(rig.edge)
             #expect(PrometheusText.parse(text).value("sdwan_link_socket_rebuilds_total", ["link": "fiber"]) == 1)
         }
     }
@@ -68,9 +81,7 @@ struct LiveSocketRebuildTests {
             // Detection ≤ 1 s, the rebuild on the tick after (≤ 1 s), slack 2 s: as for links.
             #expect(gap < .seconds(4))
             #expect(try await rig.edge.forwardEndpoint(0).get() == rig.forwardPort)
-            let server = try await StatusServer.start(for: rig.edge, at: UDPEndpoint("127.0.0.1:0")!).get()
-            let text = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.value
-            try? await server.close().get()
+            let text = try await Self.metrics(rig.edge)
             #expect(PrometheusText.parse(text).value("sdwan_forward_socket_rebuilds_total", ["forward": "echo"]) == 1)
         }
     }
@@ -86,9 +97,7 @@ struct LiveSocketRebuildTests {
             }
             // Replaced at the flow's next packet: only what was in flight is lost (10 ms apart).
             #expect(gap < .seconds(1))
-            let server = try await StatusServer.start(for: rig.hub, at: UDPEndpoint("127.0.0.1:0")!).get()
-            let text = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.value
-            try? await server.close().get()
+            let text = try await Self.metrics(rig.hub)
             #expect(PrometheusText.parse(text).value("sdwan_forward_flow_sockets_replaced_total", [:]) == 1)
         }
     }
@@ -104,9 +113,7 @@ struct LiveSocketRebuildTests {
             // at the same port so the edge's next datagram gets through; slack 2 s.
             #expect(gap < .seconds(4))
             #expect(try await rig.hub.listenerEndpoint(0).get() == before)
-            let server = try await StatusServer.start(for: rig.hub, at: UDPEndpoint("127.0.0.1:0")!).get()
-            let text = try await Task.detached { try StatusClient.get("/metrics", from: server.localEndpoint) }.value
-            try? await server.close().get()
+            let text = try await Self.metrics(rig.hub)
             let rebuilds = PrometheusText.parse(text).value(
                 "sdwan_listen_socket_rebuilds_total",
                 ["listen": "127.0.0.1:0"]

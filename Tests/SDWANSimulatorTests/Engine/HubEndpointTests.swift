@@ -118,10 +118,7 @@ import Testing
         var links = TunnelEngineTests.twoLinks()
         links[0].config.mtu = 1_500
         links[1].config.mtu = 1_400
-        let fixture = NetworkFixture(seed: 71, links: links)
-        let network = fixture.network
-        network.start()
-        network.run(until: .zero + .seconds(2))
+        let network = HubEndpointTests.established(NetworkFixture(seed: 71, links: links))
         let engine = try #require(network.hub.engine(forBranch: "branch0"))
         #expect(engine.linkConfiguration(1)?.ipv6Outer == false)
         let before = engine.innerMTU
@@ -150,10 +147,7 @@ import Testing
         var links = TunnelEngineTests.twoLinks()
         links[0].config.mtu = 0
         links[1].config.mtu = 65_535
-        let fixture = NetworkFixture(seed: 70, links: links)
-        let network = fixture.network
-        network.start()
-        network.run(until: .zero + .seconds(2))
+        let network = HubEndpointTests.established(NetworkFixture(seed: 70, links: links))
         let engine = try #require(network.hub.engine(forBranch: "branch0"))
         #expect(engine.linkConfiguration(0)?.mtu == 576)
         #expect(engine.linkConfiguration(1)?.mtu == 9_216)
