@@ -175,6 +175,7 @@ public final class HubEndpoint {
             }
             guard case .success(let accept) = result, let b = branchByKey[accept.peer] else { return }
             branches[b].session.install(accept.session)
+            branches[b].engine.inputArrived()
             branchByIndex[accept.session.localIndex] = b
             branches[b].listeners[Int(linkID)] = listener
             transmits.append(
@@ -190,6 +191,7 @@ public final class HubEndpoint {
                 count(.unknownReceiverIndex)
                 return
             }
+            branches[b].engine.inputArrived()  // opening may rotate the branch's keys
             switch branches[b].session.open(&buffer, header: header, now: now) {
             case .success(let opened):
                 branches[b].listeners[Int(opened.linkID)] = listener

@@ -44,6 +44,7 @@ extension TunnelEngine {
     /// Re-selects every class at once, so the next packet already follows the new table.
     @discardableResult
     public func apply(_ newConfiguration: EngineConfiguration, now: Instant) -> EngineConfigurationChange {
+        inputArrived()
         var change = EngineConfigurationChange()
         var applied = newConfiguration
         if case .edge(let session) = keys {

@@ -3,6 +3,7 @@ import NIOCore
 extension TunnelEngine {
     /// A datagram from the hub on one of the edge's links.
     public func handleDatagram(_ datagram: ByteBuffer, linkID: UInt8, source: UDPEndpoint, now: Instant) {
+        inputArrived()
         guard case .edge(let session) = keys else {
             preconditionFailure("the hub endpoint opens datagrams and calls handleOpened")
         }
@@ -21,6 +22,7 @@ extension TunnelEngine {
     /// timestamp ‖ frames). Only packets that passed AEAD and the replay window get here, so the
     /// source may move this link's endpoint (a NAT rebinding).
     public func handleOpened(_ payload: ByteBuffer, packet: OpenedPacket, source: UDPEndpoint, now: Instant) {
+        inputArrived()
         drainSession(now: now)
         process(payload, opened: packet, source: source, now: now)
         flush(now: now)

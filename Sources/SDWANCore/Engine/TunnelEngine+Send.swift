@@ -14,6 +14,7 @@ extension TunnelEngine {
     /// check its size, clamp a SYN's MSS, and send it on its class's links (or hold it).
     /// Pass the packet's last reference (`consume`) to let the engine build the datagram in place.
     public func handleInnerPacket(_ packet: consuming ByteBuffer, now: Instant) {
+        inputArrived()
         let (classIndex, header) = classifier.classify(packet)
         sendInner(consume packet, classIndex: classIndex, dscp: header?.dscp ?? 0, header: header, now: now)
         flush(now: now, monitors: false)
@@ -21,6 +22,7 @@ extension TunnelEngine {
 
     /// A payload without an IP header (a UDP port forward names its class), sent as is.
     public func handleInnerPacket(_ packet: consuming ByteBuffer, classIndex: Int, now: Instant) {
+        inputArrived()
         precondition(classes.indices.contains(classIndex), "class index out of range")
         sendInner(consume packet, classIndex: classIndex, dscp: 0, header: nil, now: now)
         flush(now: now, monitors: false)
@@ -327,6 +329,7 @@ extension TunnelEngine {
         monitorScratch.clear()
         monitorScratch.writeRepeatingByte(0, count: empty)
         reply?.write(.probeReply, to: &monitorScratch)
+        touchLink(i)
         while links[i].monitor.pollFrame(now: now, into: &monitorScratch, using: &random) != nil {}
         guard monitorScratch.readableBytes > empty else { return }
         var packet = ByteBufferAllocator().buffer(capacity: monitorScratch.readableBytes + WireFormat.tagLength)

@@ -51,6 +51,10 @@ public final class TunnelEngine {
     /// (`touchClass`, `touchLink`; docs/architecture.md).
     @exclusivity(unchecked) var classDeadlines = DeadlineCache()
     @exclusivity(unchecked) var linkDeadlines = DeadlineCache()
+    /// `nextDeadline()`'s last answer, good until the next input (`.none`: ask again). A hub asks
+    /// every branch engine after each of its inputs and before each timeout; only the engine the
+    /// input reached has anything new to say.
+    @exclusivity(unchecked) var deadlineMemo: Instant?? = .none
     /// Whether every `nextDeadline()` checks the caches against a full walk and stops the
     /// process on a difference: set for engines made inside
     /// `TunnelEngine.$verifiesDeadlineCaches.withValue(true) { … }` (the scenario tests).
@@ -191,6 +195,7 @@ public final class TunnelEngine {
 
     /// Starts the session (the edge sends its initiations on every link).
     public func start(now: Instant, wallTime: WallTime) {
+        inputArrived()
         wallAnchor = (now, wallTime)
         if case .edge(let session) = keys {
             session.connect(now: now, wallTime: wallTime, using: &random)
@@ -202,6 +207,7 @@ public final class TunnelEngine {
     /// The I/O ring's view of a link's interface: a vanished interface takes the link down at once
     /// (no need to wait for the monitor's silence window); its return lets the monitor probe again.
     public func handleLinkStatus(_ id: UInt8, up: Bool, now: Instant) {
+        inputArrived()
         guard let i = slot(id), links[i].locallyUp != up else { return }
         touchAllLinks()
         links[i].locallyUp = up
@@ -212,16 +218,19 @@ public final class TunnelEngine {
 
     /// Runs the timers due at `now`. `wallTime` is the wall clock now (handshake timestamps only).
     public func handleTimeout(now: Instant, wallTime: WallTime) {
+        inputArrived()
         wallAnchor = (now, wallTime)
         switch keys {
         case .edge(let session): session.handleTimeout(now: now, wallTime: wallTime, using: &random)
         case .hub(let session): session.handleTimeout(now: now)
         }
         drainSession(now: now)
-        touchAllLinks()
         // A monitor with nothing due is left alone (`isIdle`: its timeout would change nothing);
-        // the shapers, whose deadlines wake most timeouts, are flushed below.
+        // the shapers, whose deadlines wake most timeouts, are flushed below. Only the links whose
+        // state changes have their cached deadlines asked again: the monitors that ran here, the
+        // shapers `flush` empties and the links `send` uses (a re-selection touches them all).
         for i in links.indices where !links[i].monitor.isIdle(at: now) {
+            touchLink(i)
             links[i].monitor.handleTimeout(now: now)
             drainMonitorEvents(i)
         }
@@ -230,7 +239,7 @@ public final class TunnelEngine {
         // their timers could have work now.
         refreshClassDeadlines()
         for c in classes.indices {
-            guard let due = classDeadlines.deadlines[c], due <= now else { continue }
+            guard let due = classDeadlines.deadline(c), due <= now else { continue }
             touchClass(c)
             classes[c].encoder?.handleTimeout(now: now)
             drainParity(c, now: now)
@@ -251,6 +260,7 @@ public final class TunnelEngine {
     /// (the deadline caches) and reads each component in place (`inPlace`: a non-mutating call on
     /// a component stored in the engine's arrays copied the whole component first).
     public func nextDeadline() -> Instant? {
+        if case .some(let memo) = deadlineMemo, !verifiesDeadlineCache { return memo }
         var deadline = nextSelection
         switch keys {
         case .edge(let s): deadline = Self.earlier(deadline, s.nextDeadline())
@@ -260,23 +270,33 @@ public final class TunnelEngine {
         // timers wait until then (a due frame that cannot leave must not re-arm the timer at once).
         if isEstablished {
             refreshLinkDeadlines()
-            for d in linkDeadlines.deadlines { deadline = Self.earlier(deadline, d) }
+            deadline = Self.earlier(deadline, linkDeadlines.earliest)
         }
         refreshClassDeadlines()
-        for d in classDeadlines.deadlines { deadline = Self.earlier(deadline, d) }
+        deadline = Self.earlier(deadline, classDeadlines.earliest)
         if verifiesDeadlineCache {
             for i in links.indices where isEstablished {
-                precondition(linkDeadlines.deadlines[i] == links[i].nextDeadline(), "stale deadline cache of link \(i)")
+                precondition(linkDeadlines.deadline(i) == links[i].nextDeadline(), "stale deadline cache of link \(i)")
             }
             for c in classes.indices {
                 precondition(
-                    classDeadlines.deadlines[c] == classes[c].nextDeadline(),
+                    classDeadlines.deadline(c) == classes[c].nextDeadline(),
                     "stale deadline cache of class \(c)"
                 )
             }
+            if case .some(let memo) = deadlineMemo {
+                precondition(memo == deadline, "stale deadline memo: \(String(describing: memo)) != \(deadline)")
+            }
         }
+        deadlineMemo = .some(deadline)
         return deadline
     }
+
+    /// Something may change a timer: the next `nextDeadline()` asks the components again (the
+    /// caches still spare those nothing touched). Every input calls it first; the hub endpoint
+    /// calls it after it installs or uses the branch's keys (the session is shared with it).
+    @inline(__always)
+    func inputArrived() { deadlineMemo = .none }
 
     /// Marks class `c`'s cached deadline stale (call after changing its FEC, hold or reorder state).
     @inline(__always)
