@@ -96,9 +96,11 @@ public final class HubEndpoint {
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
-    @exclusivity(unchecked) var transmits = Ring<HubTransmit>(initialCapacity: 64)
-    @exclusivity(unchecked) var deliveries = Ring<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) var events = Ring<(branch: String, event: EngineEvent)>(initialCapacity: 16)
+    @exclusivity(unchecked) @usableFromInline var transmits = Ring<HubTransmit>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var deliveries = Ring<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var events = Ring<(branch: String, event: EngineEvent)>(
+        initialCapacity: 16
+    )
     @exclusivity(unchecked) public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)
 
     public init(
@@ -241,9 +243,9 @@ public final class HubEndpoint {
 
     // MARK: Outputs
 
-    public func pollTransmit() -> HubTransmit? { transmits.popFirst() }
-    public func pollDelivery() -> Delivery? { deliveries.popFirst() }
-    public func pollEvent() -> (branch: String, event: EngineEvent)? { events.popFirst() }
+    @inlinable public func pollTransmit() -> HubTransmit? { transmits.popFirst() }
+    @inlinable public func pollDelivery() -> Delivery? { deliveries.popFirst() }
+    @inlinable public func pollEvent() -> (branch: String, event: EngineEvent)? { events.popFirst() }
 
     // MARK: Routing
 

@@ -4,11 +4,12 @@
 /// NIO's `CircularBuffer` did the same job with a borrowed `append` (a retain of every buffer
 /// going in and a release when the caller's copy died) and more general index arithmetic: ~120
 /// instructions per append on the simulator's hot path, for five queues every packet passes.
+@usableFromInline
 struct Ring<Element> {
-    private var storage: ContiguousArray<Element?>
-    private var head = 0
+    @usableFromInline var storage: ContiguousArray<Element?>
+    @usableFromInline var head = 0
     /// Elements queued.
-    private(set) var count = 0
+    @usableFromInline private(set) var count = 0
 
     /// A ring with room for `initialCapacity` elements (rounded up to a power of two); it doubles
     /// when full.
@@ -31,6 +32,7 @@ struct Ring<Element> {
     }
 
     /// Removes and returns the oldest element, `nil` when empty.
+    @inlinable
     mutating func popFirst() -> Element? {
         guard count > 0 else { return nil }
         let element = storage[head].take()

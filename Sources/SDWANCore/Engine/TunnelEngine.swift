@@ -35,9 +35,9 @@ public final class TunnelEngine {
     @exclusivity(unchecked) var dedupe: DedupeWindow
     @exclusivity(unchecked) var nextTunnelSequence: UInt64 = 0
     @exclusivity(unchecked) var random: any RandomSource
-    @exclusivity(unchecked) var transmits = Ring<Transmit>(initialCapacity: 64)
-    @exclusivity(unchecked) var deliveries = Ring<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) var events = Ring<EngineEvent>(initialCapacity: 16)
+    @exclusivity(unchecked) @usableFromInline var transmits = Ring<Transmit>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var deliveries = Ring<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var events = Ring<EngineEvent>(initialCapacity: 16)
     /// Reused for monitor frames, so that asking the monitors costs no allocation.
     @exclusivity(unchecked) var monitorScratch = ByteBufferAllocator().buffer(capacity: 256)
     /// Wall time at `wallAnchor.instant`, moved forward by `now` between `handleTimeout` calls.
@@ -322,9 +322,9 @@ public final class TunnelEngine {
 
     // MARK: Outputs
 
-    public func pollTransmit() -> Transmit? { transmits.popFirst() }
-    public func pollDelivery() -> Delivery? { deliveries.popFirst() }
-    public func pollEvent() -> EngineEvent? { events.popFirst() }
+    @inlinable public func pollTransmit() -> Transmit? { transmits.popFirst() }
+    @inlinable public func pollDelivery() -> Delivery? { deliveries.popFirst() }
+    @inlinable public func pollEvent() -> EngineEvent? { events.popFirst() }
 
     // MARK: Session plumbing
 
