@@ -24,7 +24,9 @@ struct Ring<Element> {
     /// The oldest element, `nil` when empty.
     var first: Element? { count == 0 ? nil : storage[head] }
 
-    /// Adds `element` at the end.
+    /// Adds `element` at the end. Always inlined: the out-of-line specialisations for the engine's
+    /// element types were merged into one that moved elements through type metadata.
+    @inline(__always)
     mutating func append(_ element: consuming Element) {
         if count == storage.count { grow() }
         storage[(head &+ count) & (storage.count &- 1)] = consume element
