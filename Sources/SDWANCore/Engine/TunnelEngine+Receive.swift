@@ -4,7 +4,7 @@ extension TunnelEngine {
     /// A datagram from the hub on one of the edge's links.
     public func handleDatagram(_ datagram: ByteBuffer, linkID: UInt8, source: UDPEndpoint, now: Instant) {
         inputArrived()
-        guard case .edge(let session) = keys else {
+        guard let session = edgeSession else {
             preconditionFailure("the hub endpoint opens datagrams and calls handleOpened")
         }
         var buffer = datagram

@@ -286,11 +286,12 @@ extension TunnelEngine {
         if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
             while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
         }
-        let result: Result<TransportHeader, SealError>
-        switch keys {
-        case .edge(let s): result = s.seal(&payload, linkID: links[i].configuration.id, now: now)
-        case .hub(let s): result = s.seal(&payload, linkID: links[i].configuration.id, now: now)
-        }
+        let result =
+            if let edgeSession {
+                edgeSession.seal(&payload, linkID: links[i].configuration.id, now: now)
+            } else {
+                hubSession!.seal(&payload, linkID: links[i].configuration.id, now: now)
+            }
         guard case .success(let header) = result else {
             count(.sealFailed)
             return

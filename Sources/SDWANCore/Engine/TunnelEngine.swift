@@ -27,6 +27,10 @@ public final class TunnelEngine {
     /// The configuration running now (`apply(_:now:)` replaces it).
     @exclusivity(unchecked) public internal(set) var configuration: EngineConfiguration
     public let keys: TunnelKeys
+    /// `keys`' session as plain constants: the per-packet paths call them borrowed, where binding
+    /// an enum payload (`case .edge(let s)`) retained and released the session on every call.
+    let edgeSession: EdgeSession?
+    let hubSession: BranchSession?
     @exclusivity(unchecked) var links: [EngineLink] = []
     /// Link id → index in `links`, or -1.
     @exclusivity(unchecked) var linkIndex = [Int](repeating: -1, count: 256)
@@ -87,6 +91,10 @@ public final class TunnelEngine {
     ) {
         self.configuration = configuration
         self.keys = keys
+        switch keys {
+        case .edge(let s): (edgeSession, hubSession) = (s, nil)
+        case .hub(let s): (edgeSession, hubSession) = (nil, s)
+        }
         self.random = random
         classifier = Classifier(rules: configuration.classRules, defaultClassIndex: configuration.defaultClassIndex)
         dedupe = DedupeWindow(size: configuration.dedupeWindow)
@@ -118,10 +126,7 @@ public final class TunnelEngine {
 
     /// Whether the session has keys to send with.
     public var isEstablished: Bool {
-        switch keys {
-        case .edge(let s): s.isEstablished
-        case .hub(let s): s.isEstablished
-        }
+        if let edgeSession { edgeSession.isEstablished } else { hubSession!.isEstablished }
     }
 
     /// The links (by link id) a class currently uses, best first.
@@ -262,9 +267,10 @@ public final class TunnelEngine {
     public func nextDeadline() -> Instant? {
         if case .some(let memo) = deadlineMemo, !verifiesDeadlineCache { return memo }
         var deadline = nextSelection
-        switch keys {
-        case .edge(let s): deadline = Self.earlier(deadline, s.nextDeadline())
-        case .hub(let s): deadline = Self.earlier(deadline, s.nextDeadline())
+        if let edgeSession {
+            deadline = Self.earlier(deadline, edgeSession.nextDeadline())
+        } else {
+            deadline = Self.earlier(deadline, hubSession!.nextDeadline())
         }
         // The monitors' probes and reports can only leave with keys and a destination; their
         // timers wait until then (a due frame that cannot leave must not re-arm the timer at once).
@@ -330,8 +336,7 @@ public final class TunnelEngine {
 
     /// Moves the session's handshake datagrams and events into the engine's queues.
     func drainSession(now: Instant) {
-        switch keys {
-        case .edge(let session):
+        if let session = edgeSession {
             while let t = session.pollTransmit() {
                 guard let i = slot(t.linkID), let destination = links[i].destination else { continue }
                 transmits.append(Transmit(linkID: t.linkID, destination: destination, datagram: t.datagram, dscp: 0))
@@ -339,7 +344,7 @@ public final class TunnelEngine {
                 links[i].bytesSent &+= UInt64(t.datagram.readableBytes)
             }
             while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
-        case .hub(let session):
+        } else if let session = hubSession {
             while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
         }
     }
