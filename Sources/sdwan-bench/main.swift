@@ -6,6 +6,7 @@ let benchmarks: [Benchmark] = [
     randomSourceBenchmark,
     sessionBenchmark,
     engineBenchmark,
+    hubBenchmark,
     balanceBenchmark,
     fecBenchmark,
     linkModelBenchmark,

@@ -87,12 +87,20 @@ public final class HubEndpoint {
     @exclusivity(unchecked) var branches: [Branch] = []
     @exclusivity(unchecked) var branchByKey: [PublicKey: Int] = [:]
     @exclusivity(unchecked) var branchByIndex: [UInt32: Int] = [:]
-    /// Every branch's allowed prefixes, longest first (ties in branch order): the route lookup
-    /// walks this instead of every branch's configuration (which copied each branch per packet).
-    @exclusivity(unchecked) var routes: [(prefix: IPPrefix, branch: Int)] = []
+    /// Every branch's allowed prefixes, longest match first (ties in branch order): the route
+    /// lookup reads this instead of every branch's configuration (which copied each branch per
+    /// packet).
+    @exclusivity(unchecked) var routes = PrefixTable<Int>([])
     /// Each branch's allowed prefixes (the source check of what it sends), beside `branches` so
     /// the check reads no configuration.
     @exclusivity(unchecked) var sourcePrefixes: [[IPPrefix]] = []
+    /// Each branch engine's next deadline, set when the branch is drained (after every input to
+    /// its engine): the hub's own deadline is the tree's earliest, and a timeout visits only the
+    /// branches that are due.
+    @exclusivity(unchecked) var branchDeadlines = DeadlineTree()
+    /// Whether `nextDeadline()` checks the tree against every engine (the scenario tests; see
+    /// `TunnelEngine.verifiesDeadlineCaches`).
+    let verifiesDeadlineCache = TunnelEngine.verifiesDeadlineCaches
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
@@ -138,6 +146,7 @@ public final class HubEndpoint {
         )
         branchByKey[configuration.publicKey] = branches.count
         branches.append(Branch(configuration: configuration, session: session, engine: engine))
+        branchDeadlines.append(engine.nextDeadline())
         rebuildRoutes()
     }
 
@@ -148,11 +157,7 @@ public final class HubEndpoint {
         for b in branches.indices {
             for prefix in branches[b].configuration.allowedPrefixes { table.append((prefix, b)) }
         }
-        // A stable sort keeps branch order among equal lengths (the first branch wins a tie).
-        routes = table.enumerated().sorted {
-            $0.element.prefix.length != $1.element.prefix.length
-                ? $0.element.prefix.length > $1.element.prefix.length : $0.offset < $1.offset
-        }.map(\.element)
+        routes = PrefixTable(table.map { ($0.prefix, $0.branch) })
     }
 
     /// The engine of a branch, by name (status, metrics, tests).
@@ -223,22 +228,28 @@ public final class HubEndpoint {
         drain(b, now: now)
     }
 
+    /// Runs the timers of the branches that are due, in branch order (a branch that forwarding
+    /// makes due during the pass runs in it when its turn comes).
     public func handleTimeout(now: Instant, wallTime: WallTime) {
-        for b in branches.indices {
-            if let deadline = branches[b].engine.nextDeadline(), deadline <= now {
-                branches[b].engine.handleTimeout(now: now, wallTime: wallTime)
-                drain(b, now: now)
-            }
+        var next = 0
+        while let b = branchDeadlines.firstDue(from: next, atOrBefore: now) {
+            branches[b].engine.handleTimeout(now: now, wallTime: wallTime)
+            drain(b, now: now)
+            next = b + 1
         }
     }
 
+    /// The earliest branch deadline: one read, whatever the number of branches.
     public func nextDeadline() -> Instant? {
-        // A loop, not `compactMap(…).min()`: this runs after every input and must not allocate.
-        var earliest: Instant?
-        for b in branches.indices {
-            if let d = branches[b].engine.nextDeadline(), earliest == nil || d < earliest! { earliest = d }
+        if verifiesDeadlineCache {
+            for b in branches.indices {
+                precondition(
+                    branchDeadlines.deadline(b) == branches[b].engine.nextDeadline(),
+                    "stale deadline of branch \(b)"
+                )
+            }
         }
-        return earliest
+        return branchDeadlines.earliest
     }
 
     // MARK: Outputs
@@ -251,8 +262,7 @@ public final class HubEndpoint {
 
     /// The branch whose allowed prefixes hold `destination`, longest prefix first.
     func route(_ destination: IPAddress) -> Int? {
-        for route in routes where route.prefix.contains(destination) { return route.branch }
-        return nil
+        routes.lookup(destination)
     }
 
     /// Moves a branch engine's outputs into the endpoint's queues, applying cryptokey routing to
@@ -302,5 +312,6 @@ public final class HubEndpoint {
             branches[target].engine.handleInnerPacket(packet, now: now)
             drain(target, now: now)
         }
+        branchDeadlines.set(b, engine.nextDeadline())
     }
 }
