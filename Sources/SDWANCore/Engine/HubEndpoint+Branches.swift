@@ -19,7 +19,7 @@ extension HubEndpoint {
         var byIndex: [UInt32: Int] = [:]
         for (index, owner) in branchByIndex where owner != b { byIndex[index] = owner > b ? owner - 1 : owner }
         branchByIndex = byIndex
-        branchDeadlines.rebuild(branches.map { $0.engine.nextDeadline() })
+        rebuildBranchDeadlines()
         rebuildRoutes()
         return true
     }

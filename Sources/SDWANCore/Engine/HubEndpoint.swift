@@ -94,10 +94,10 @@ public final class HubEndpoint {
     /// Each branch's allowed prefixes (the source check of what it sends), beside `branches` so
     /// the check reads no configuration.
     @exclusivity(unchecked) var sourcePrefixes: [[IPPrefix]] = []
-    /// Each branch engine's next deadline, set when the branch is drained (after every input to
-    /// its engine): the hub's own deadline is the tree's earliest, and a timeout visits only the
-    /// branches that are due.
+    /// Branch engines' deadlines, from `deadlineTreeFrom` branches on (HubEndpoint+Deadlines).
     @exclusivity(unchecked) var branchDeadlines = DeadlineTree()
+    @exclusivity(unchecked) var staleBranches: [Int] = []
+    @exclusivity(unchecked) var branchIsStale: [Bool] = []
     /// Whether `nextDeadline()` checks the tree against every engine (the scenario tests; see
     /// `TunnelEngine.verifiesDeadlineCaches`).
     let verifiesDeadlineCache = TunnelEngine.verifiesDeadlineCaches
@@ -146,7 +146,7 @@ public final class HubEndpoint {
         )
         branchByKey[configuration.publicKey] = branches.count
         branches.append(Branch(configuration: configuration, session: session, engine: engine))
-        branchDeadlines.append(engine.nextDeadline())
+        branchAdded()
         rebuildRoutes()
     }
 
@@ -228,30 +228,6 @@ public final class HubEndpoint {
         drain(b, now: now)
     }
 
-    /// Runs the timers of the branches that are due, in branch order (a branch that forwarding
-    /// makes due during the pass runs in it when its turn comes).
-    public func handleTimeout(now: Instant, wallTime: WallTime) {
-        var next = 0
-        while let b = branchDeadlines.firstDue(from: next, atOrBefore: now) {
-            branches[b].engine.handleTimeout(now: now, wallTime: wallTime)
-            drain(b, now: now)
-            next = b + 1
-        }
-    }
-
-    /// The earliest branch deadline: one read, whatever the number of branches.
-    public func nextDeadline() -> Instant? {
-        if verifiesDeadlineCache {
-            for b in branches.indices {
-                precondition(
-                    branchDeadlines.deadline(b) == branches[b].engine.nextDeadline(),
-                    "stale deadline of branch \(b)"
-                )
-            }
-        }
-        return branchDeadlines.earliest
-    }
-
     // MARK: Outputs
 
     @inlinable public func pollTransmit() -> HubTransmit? { transmits.popFirst() }
@@ -261,6 +237,7 @@ public final class HubEndpoint {
     // MARK: Routing
 
     /// The branch whose allowed prefixes hold `destination`, longest prefix first.
+    @inline(__always)
     func route(_ destination: IPAddress) -> Int? {
         routes.lookup(destination)
     }
@@ -312,6 +289,6 @@ public final class HubEndpoint {
             branches[target].engine.handleInnerPacket(packet, now: now)
             drain(target, now: now)
         }
-        branchDeadlines.set(b, engine.nextDeadline())
+        branchDrained(b)
     }
 }

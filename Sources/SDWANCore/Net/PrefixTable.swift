@@ -42,11 +42,17 @@ public struct PrefixTable<Value> {
     public var isEmpty: Bool { sorted.isEmpty }
 
     /// The value of the longest prefix holding `address`, or `nil`.
+    /// Inlined: the hub looks up every packet, and most hubs have a short table.
+    @inline(__always)
     public func lookup(_ address: IPAddress) -> Value? {
         guard sorted.count >= Self.hashedFrom else {
             for entry in sorted where entry.prefix.contains(address) { return entry.value }
             return nil
         }
+        return hashedLookup(address)
+    }
+
+    private func hashedLookup(_ address: IPAddress) -> Value? {
         for level in byLength[address.isV4 ? 0 : 1] {
             if let value = level.values[IPPrefix(address: address, length: level.length)!] { return value }
         }
