@@ -160,12 +160,12 @@ public final class UDPLinkSocket: @unchecked Sendable {
             var v = value
             return setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size)) == 0
         }
-        // SO_REUSEADDR only for an explicit port (a reload may open a link's socket on the same
-        // address before the old one closes). Never for port 0: Linux then hands out an ephemeral
-        // port that another SO_REUSEADDR socket already holds, and the two share it — the other
-        // one can take every datagram (3 000 such binds on this machine shared 144 ports;
-        // `UDPLinkSocketTests`). Tests saw whole runs with nothing received that way.
-        var ok = configuration.local.port == 0 || option(SOL_SOCKET, SO_REUSEADDR, 1)
+        // No SO_REUSEADDR: a UDP port it lets two sockets share splits their datagrams. Two nodes
+        // (or two links) configured with one port would each get some of the other's traffic;
+        // on port 0 Linux even hands out an ephemeral port another such socket holds (3 000 binds
+        // on this machine shared 144 ports; `UDPLinkSocketTests`). A second bind fails with
+        // EADDRINUSE instead; a reload releases an address before rebinding it (EdgeNode+Reload).
+        var ok = true
         // Forced sizes need CAP_NET_ADMIN; without it fall back to the capped ones.
         let buffer = Int32(clamping: configuration.socketBufferBytes)
         if !option(SOL_SOCKET, SO_RCVBUFFORCE, buffer) { _ = option(SOL_SOCKET, SO_RCVBUF, buffer) }

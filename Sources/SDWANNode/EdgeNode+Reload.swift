@@ -37,24 +37,51 @@ extension EdgeNode {
             let old = configuration
             // Sockets: reuse a link's socket when its id, local address and interface stay.
             var reused: [UDPLinkSocket?] = []
-            var opening: [EventLoopFuture<UDPLinkSocket>?] = []
+            var keptSlots = Set<Int>()
             for link in effective.links {
                 let before = old.links.firstIndex { $0.id == link.id }
                 if let before, old.links[before].local == link.local, old.links[before].interface == link.interface,
                     let socket = linkSockets[before]
                 {
                     reused.append(socket)
-                    opening.append(nil)
+                    keptSlots.insert(before)
                 } else {
                     reused.append(nil)
-                    opening.append(openLink(link))
                 }
             }
-            let opened = opening.compactMap { $0 }
+            let isOpening = reused.map { $0 == nil }
+            // Sockets never share a port (no SO_REUSEADDR: two nodes configured with one port
+            // would split its datagrams), so an explicit address an old socket holds and no kept
+            // link uses (a link renumbered, or moved to another interface) is released first. If
+            // the reload is then refused, the old link's socket is rebuilt (SocketRebuild).
+            let released = old.links.indices.filter { j in
+                !keptSlots.contains(j) && linkSockets[j] != nil && old.links[j].local.port != 0
+                    && effective.links.indices.contains {
+                        isOpening[$0] && effective.links[$0].local == old.links[j].local
+                    }
+            }
+            let closing = released.map { j in
+                let socket = linkSockets[j]!
+                linkSockets[j] = nil
+                return socket.close()
+            }
+            reloadOpening = true
             let notes = lines
-            let isOpening = opening.map { $0 != nil }
             let newSessions = NIOLoopBound(sessions, eventLoop: eventLoop)
-            return EventLoopFuture.whenAllComplete(opened, on: eventLoop).flatMap { [self, reused] results in
+            return EventLoopFuture.whenAllComplete(closing, on: eventLoop).flatMap { [self] _ in
+                let opened = effective.links.indices.filter { isOpening[$0] }.map { openLink(effective.links[$0]) }
+                return EventLoopFuture.whenAllComplete(opened, on: eventLoop)
+            }.flatMap { [self, reused] results in
+                reloadOpening = false
+                // A refused reload keeps the old links: those whose sockets it released are rebuilt.
+                func restoreReleased() {
+                    let now = Clocks.monotonic()
+                    for j in released {
+                        lostLinks[old.links[j].id, default: SocketRebuild(endpoint: old.links[j].local)].schedule(
+                            now: now
+                        )
+                    }
+                }
                 var sockets = reused
                 var failure: Error?
                 var next = 0
@@ -67,6 +94,7 @@ extension EdgeNode {
                 }
                 if let failure {
                     for case .success(let socket) in results { _ = socket.close() }
+                    restoreReleased()
                     return eventLoop.makeFailedFuture(ReloadRefused("a link socket could not be opened: \(failure)"))
                 }
                 guard !stopped else {

@@ -38,6 +38,9 @@ public final class EdgeNode: @unchecked Sendable {
     var stopped = false
     /// Link sockets NIO closed on a send error, by link id, and rebuilds by link name (SocketRebuild.swift).
     var lostLinks: [UInt8: SocketRebuild] = [:]
+    /// A reload is opening link sockets (EdgeNode+Reload.swift): the once-a-second socket checks
+    /// wait, so they neither report nor reopen a socket the reload released on purpose.
+    var reloadOpening = false
     var linkSocketRebuilds: [String: UInt64] = [:]
     /// Forward listen sockets lost and awaiting a rebuild, by forward index, and rebuilds done.
     var lostForwards: [Int: SocketRebuild] = [:]
@@ -316,6 +319,7 @@ public final class EdgeNode: @unchecked Sendable {
             }
             // A vanished interface is handled below (its return rebuilds the socket at once);
             // otherwise a socket NIO closed on a send error is rebuilt with backoff (SocketRebuild.swift).
+            guard !reloadOpening else { continue }
             let present = link.interface.map(InterfaceWatch.isPresent) ?? true
             if !present { lostLinks[link.id] = nil }
             guard !(present && checkLinkSocket(i, now: now)), link.interface != nil else { continue }

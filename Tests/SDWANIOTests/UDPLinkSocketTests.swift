@@ -82,6 +82,34 @@ import Glibc
         try await group.shutdownGracefully()
     }
 
+    /// An explicit port is never shared either: a second socket on it fails with EADDRINUSE
+    /// (with SO_REUSEADDR both bound, and the datagrams were split between them).
+    @Test func aSecondBindOnAnExplicitPortFails() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        // Both sockets name the port (an ephemeral one found first, then released).
+        let probe = try await UDPLinkSocket.open(
+            UDPSocketConfiguration(local: UDPEndpoint("127.0.0.1:0")!),
+            on: group.next()
+        ) { _ in }.get()
+        let taken = probe.localEndpoint
+        try await probe.close().get()
+        let first = try await UDPLinkSocket.open(UDPSocketConfiguration(local: taken), on: group.next()) { _ in }.get()
+        do {
+            let second = try await UDPLinkSocket.open(UDPSocketConfiguration(local: taken), on: group.next()) { _ in }
+                .get()
+            Issue.record("two sockets bound \(taken)")
+            try await second.close().get()
+        } catch {
+            #expect("\(error)".contains("in use"), "\(error)")
+        }
+        // Once the first is closed the port is free again (what a reload and a rebuild rely on).
+        try await first.close().get()
+        let again = try await UDPLinkSocket.open(UDPSocketConfiguration(local: taken), on: group.next()) { _ in }.get()
+        #expect(again.localEndpoint == taken)
+        try await again.close().get()
+        try await group.shutdownGracefully()
+    }
+
     @Test func bindingToAMissingInterfaceNamesIt() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         do {

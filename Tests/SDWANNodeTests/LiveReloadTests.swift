@@ -200,6 +200,89 @@ struct LiveReloadTests {
         }
     }
 
+    /// A link renumbered on its explicit address: the reload releases the old socket and binds
+    /// the new one there (sockets never share a port), traffic goes on. A second edge configured
+    /// with the same port does not start: the bind fails and the log says so.
+    @Test func aRenumberedLinkKeepsItsExplicitPortAndASecondNodeCannotTakeIt() async throws {
+        try await LiveResources.run { resources, group in
+            let keys = try resources.keys(edges: 1)
+            let echo = try await resources.echo(on: group.next())
+            let client = try await resources.client(on: group.next())
+            let target = echo.socket.localEndpoint
+            let hubPath = keys.directory + "/hub.yaml"
+            let edgePath = keys.directory + "/edge.yaml"
+            try Self.write(Self.hubYAML(keys: keys, target: target, maxFlows: 64), to: hubPath)
+            let hub = try NodeProcess.start(
+                role: "hub",
+                configPath: hubPath,
+                logPath: keys.directory + "/hub.log",
+                resources: resources
+            )
+            #expect(await hub.ready(within: 20), "hub log:\n\(hub.log)")
+            let v4 = try #require(hub.listening.first { $0.address.isV4 }, "hub log:\n\(hub.log)")
+            // A free port on 127.0.0.3 (bound and released here; nothing else uses that address).
+            let probe = try await UDPLinkSocket.open(
+                UDPSocketConfiguration(local: UDPEndpoint("127.0.0.3:0")!),
+                on: group.next()
+            ) { _ in }.get()
+            let port = probe.localEndpoint.port
+            try await probe.close().get()
+            let fiber = Link(id: 1, name: "fiber", local: "127.0.0.3:\(port)", hub: "\(v4)", tier: 1)
+            try Self.write(Self.edgeYAML(keys: keys, links: [fiber], target: target), to: edgePath)
+            let edge = try NodeProcess.start(
+                role: "edge",
+                configPath: edgePath,
+                logPath: keys.directory + "/edge.log",
+                resources: resources
+            )
+            #expect(await edge.ready(within: 20), "edge log:\n\(edge.log)")
+            let forward = try #require(edge.forwardAddress, "edge log:\n\(edge.log)")
+            func links() async -> [String: String] {
+                guard let tunnel = await edge.status()?.tunnels.first else { return [:] }
+                return Dictionary(uniqueKeysWithValues: tunnel.links.map { ("\($0.name)#\($0.id)", $0.state) })
+            }
+            #expect(await eventually(15) { await links() == ["fiber#1": "up"] }, "edge log:\n\(edge.log)")
+            let sender = SteadySender(client: client, to: forward, interval: .milliseconds(10))
+            resources.onClose { await sender.stop() }
+            #expect(await eventually(10) { client.received.count >= 50 })
+
+            // A second edge with the same link address: the bind fails, the process exits.
+            let twinPath = keys.directory + "/twin.yaml"
+            try Self.write(Self.edgeYAML(keys: keys, links: [fiber], target: target), to: twinPath)
+            let twin = try await runSDWAN(["edge", "--config", twinPath], seconds: 10)
+            #expect(twin.status != nil && twin.status != 0, "\(twin.output)")
+            #expect(twin.output.contains("in use"), "\(twin.output)")
+
+            // Reload: the same address under a new id.
+            var renumbered = fiber
+            renumbered.id = 4
+            try Self.write(Self.edgeYAML(keys: keys, links: [renumbered], target: target), to: edgePath)
+            edge.signal(SIGHUP)
+            #expect(await eventually(15) { await links() == ["fiber#4": "up"] }, "edge log:\n\(edge.log)")
+            #expect(!edge.log.contains("reload refused"), "edge log:\n\(edge.log)")
+            let before = client.received.count
+            #expect(await eventually(10) { client.received.count >= before + 50 }, "edge log:\n\(edge.log)")
+            let status = try #require(await edge.status()?.tunnels.first)
+            #expect(status.handshakes == 1)
+
+            // A reload that renumbers it again but cannot bind another link (an address this host
+            // lacks) is refused after the release: the running link's socket is rebuilt.
+            var again = renumbered
+            again.id = 5
+            let unbindable = Link(id: 6, name: "dsl", local: "192.0.2.77:0", hub: "\(v4)", tier: 2)
+            try Self.write(Self.edgeYAML(keys: keys, links: [again, unbindable], target: target), to: edgePath)
+            edge.signal(SIGHUP)
+            #expect(await eventually(10) { edge.log.contains("reload refused") }, "edge log:\n\(edge.log)")
+            #expect(await eventually(10) { edge.log.contains("link socket rebuilt") }, "edge log:\n\(edge.log)")
+            let afterRefusal = client.received.count
+            #expect(await eventually(10) { client.received.count >= afterRefusal + 50 }, "edge log:\n\(edge.log)")
+            // The rebuild took ~1 s of the link's probes: its monitor may go through down and back.
+            let recovered = await eventually(20) { await links() == ["fiber#4": "up"] }
+            let finalLinks = await links()
+            #expect(recovered, "\(finalLinks)")
+        }
+    }
+
     @Test func badConfigIsNamedByCheckAndStartsNothing() async throws {
         try await LiveResources.run { resources, _ in
             let keys = try resources.keys(edges: 1)
