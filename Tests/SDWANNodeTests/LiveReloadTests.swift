@@ -68,22 +68,52 @@ struct LiveReloadTests {
         chmod(path, 0o600)
     }
 
-    @Test func sighupUnderTrafficAddsAndRemovesLinksWithoutLossOrHandshakeAndRefusesABadConfig() async throws {
-        try await LiveResources.run { resources, group in
-            let keys = try resources.keys(edges: 1)
+    /// A hub process (`hubYAML`, ready) beside an echo target and a forward client: what both
+    /// reload tests start from. The edge's config goes to `edgePath`.
+    struct Rig {
+        let keys: TestKeys
+        let client: ForwardClient
+        let target: UDPEndpoint
+        let hubPath: String
+        let edgePath: String
+        let hub: NodeProcess
+
+        init(_ resources: LiveResources, _ group: MultiThreadedEventLoopGroup) async throws {
+            keys = try resources.keys(edges: 1)
             let echo = try await resources.echo(on: group.next())
-            let client = try await resources.client(on: group.next())
-            let target = echo.socket.localEndpoint
-            let hubPath = keys.directory + "/hub.yaml"
-            let edgePath = keys.directory + "/edge.yaml"
-            try Self.write(Self.hubYAML(keys: keys, target: target, maxFlows: 64), to: hubPath)
-            let hub = try NodeProcess.start(
+            client = try await resources.client(on: group.next())
+            target = echo.socket.localEndpoint
+            hubPath = keys.directory + "/hub.yaml"
+            edgePath = keys.directory + "/edge.yaml"
+            try LiveReloadTests.write(LiveReloadTests.hubYAML(keys: keys, target: target, maxFlows: 64), to: hubPath)
+            hub = try NodeProcess.start(
                 role: "hub",
                 configPath: hubPath,
                 logPath: keys.directory + "/hub.log",
                 resources: resources
             )
             #expect(await hub.ready(within: 20), "hub log:\n\(hub.log)")
+        }
+
+        /// Starts the edge on the config at `edgePath` and waits until it is ready.
+        func startEdge(_ resources: LiveResources) async throws -> NodeProcess {
+            let edge = try NodeProcess.start(
+                role: "edge",
+                configPath: edgePath,
+                logPath: keys.directory + "/edge.log",
+                resources: resources
+            )
+            #expect(await edge.ready(within: 20), "edge log:\n\(edge.log)")
+            return edge
+        }
+    }
+
+    @Test func sighupUnderTrafficAddsAndRemovesLinksWithoutLossOrHandshakeAndRefusesABadConfig() async throws {
+        try await LiveResources.run { resources, group in
+            let rig = try await Rig(resources, group)
+            let (keys, client, target, hubPath, edgePath, hub) = (
+                rig.keys, rig.client, rig.target, rig.hubPath, rig.edgePath, rig.hub
+            )
             let listening = hub.listening
             let v4 = try #require(listening.first { $0.address.isV4 }, "hub log:\n\(hub.log)")
             let v6 = try #require(listening.first { !$0.address.isV4 }, "hub log:\n\(hub.log)")
@@ -92,13 +122,7 @@ struct LiveReloadTests {
             let lte = Link(id: 3, name: "lte", local: "[::1]:0", hub: "\(v6)", tier: 2)
             func edgeConfig(_ links: [Link]) -> String { Self.edgeYAML(keys: keys, links: links, target: target) }
             try Self.write(edgeConfig([fiber, dsl]), to: edgePath)
-            let edge = try NodeProcess.start(
-                role: "edge",
-                configPath: edgePath,
-                logPath: keys.directory + "/edge.log",
-                resources: resources
-            )
-            #expect(await edge.ready(within: 20), "edge log:\n\(edge.log)")
+            let edge = try await rig.startEdge(resources)
             let forward = try #require(edge.forwardAddress, "edge log:\n\(edge.log)")
             let edgeStatus = try #require(edge.statusAddress)
             func links() async -> [String: String] {
@@ -205,20 +229,8 @@ struct LiveReloadTests {
     /// with the same port does not start: the bind fails and the log says so.
     @Test func aRenumberedLinkKeepsItsExplicitPortAndASecondNodeCannotTakeIt() async throws {
         try await LiveResources.run { resources, group in
-            let keys = try resources.keys(edges: 1)
-            let echo = try await resources.echo(on: group.next())
-            let client = try await resources.client(on: group.next())
-            let target = echo.socket.localEndpoint
-            let hubPath = keys.directory + "/hub.yaml"
-            let edgePath = keys.directory + "/edge.yaml"
-            try Self.write(Self.hubYAML(keys: keys, target: target, maxFlows: 64), to: hubPath)
-            let hub = try NodeProcess.start(
-                role: "hub",
-                configPath: hubPath,
-                logPath: keys.directory + "/hub.log",
-                resources: resources
-            )
-            #expect(await hub.ready(within: 20), "hub log:\n\(hub.log)")
+            let rig = try await Rig(resources, group)
+            let (keys, client, target, edgePath, hub) = (rig.keys, rig.client, rig.target, rig.edgePath, rig.hub)
             let v4 = try #require(hub.listening.first { $0.address.isV4 }, "hub log:\n\(hub.log)")
             // A free port on 127.0.0.3 (bound and released here; nothing else uses that address).
             let probe = try await UDPLinkSocket.open(
@@ -229,13 +241,7 @@ struct LiveReloadTests {
             try await probe.close().get()
             let fiber = Link(id: 1, name: "fiber", local: "127.0.0.3:\(port)", hub: "\(v4)", tier: 1)
             try Self.write(Self.edgeYAML(keys: keys, links: [fiber], target: target), to: edgePath)
-            let edge = try NodeProcess.start(
-                role: "edge",
-                configPath: edgePath,
-                logPath: keys.directory + "/edge.log",
-                resources: resources
-            )
-            #expect(await edge.ready(within: 20), "edge log:\n\(edge.log)")
+            let edge = try await rig.startEdge(resources)
             let forward = try #require(edge.forwardAddress, "edge log:\n\(edge.log)")
             func links() async -> [String: String] {
                 guard let tunnel = await edge.status()?.tunnels.first else { return [:] }

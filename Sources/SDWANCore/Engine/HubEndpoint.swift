@@ -160,7 +160,8 @@ public final class HubEndpoint {
         routes = PrefixTable(table.map { ($0.prefix, $0.branch) })
     }
 
-    /// The engine of a branch, by name (status, metrics, tests).
+    /// The engine of a branch, by name (status, metrics, tests), for reading: inputs go through
+    /// the hub, which drains the engine and keeps its deadline (HubEndpoint+Deadlines).
     public func engine(forBranch name: String) -> TunnelEngine? {
         branches.first { $0.configuration.name == name }?.engine
     }
