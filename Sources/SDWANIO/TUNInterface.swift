@@ -27,6 +27,48 @@ public enum TUNInterface {
         return out
     }
 
+    /// The `ip` argument lists that move a configured interface from one set of addresses and
+    /// routes to another (a reload; docs/operations.md "Reload"): what is new first, then what is
+    /// gone, so traffic that both sets route never loses its route.
+    public static func changeCommands(
+        name: String,
+        addresses: (old: [InterfaceAddress], new: [InterfaceAddress]),
+        routes: (old: [IPPrefix], new: [IPPrefix])
+    ) -> [[String]] {
+        var out: [[String]] = []
+        for a in addresses.new where !addresses.old.contains(a) {
+            out.append(
+                a.address.isV4
+                    ? ["-4", "addr", "add", "\(a)", "dev", name]
+                    : ["-6", "addr", "add", "\(a)", "dev", name, "nodad"]
+            )
+        }
+        for r in routes.new where !routes.old.contains(r) {
+            out.append([r.address.isV4 ? "-4" : "-6", "route", "replace", "\(r)", "dev", name])
+        }
+        for r in routes.old where !routes.new.contains(r) {
+            out.append([r.address.isV4 ? "-4" : "-6", "route", "del", "\(r)", "dev", name])
+        }
+        for a in addresses.old where !addresses.new.contains(a) {
+            out.append([a.address.isV4 ? "-4" : "-6", "addr", "del", "\(a)", "dev", name])
+        }
+        return out
+    }
+
+    /// Runs every command in `commands`; returns ip's message for each that failed (the others
+    /// still run).
+    public static func runAll(_ commands: [[String]]) -> [String] {
+        var failures: [String] = []
+        for arguments in commands {
+            do {
+                try run(arguments)
+            } catch {
+                failures.append(error.description)
+            }
+        }
+        return failures
+    }
+
     /// Configures `name` (which must exist: `TUNDevice.open` created it). Returns warnings for the
     /// log: what could not be set but does not stop the tunnel.
     @discardableResult

@@ -101,9 +101,18 @@ extension EdgeNode {
                     for case .success(let socket) in results { _ = socket.close() }
                     return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping"))
                 }
-                return eventLoop.makeSucceededFuture(
-                    notes + swapTables(to: effective, sockets: sockets, sessions: newSessions.value)
-                )
+                let opened = sockets
+                return reconfigureTUN(running: configuration.tun, new: effective.tun, device: tun, eventLoop: eventLoop)
+                    .flatMapThrowing { [self] tunSettings, tunLines in
+                        guard !stopped else {
+                            for case .success(let socket) in results { _ = socket.close() }
+                            throw ReloadRefused("the node is stopping")
+                        }
+                        var applied = effective
+                        applied.tun = tunSettings
+                        return notes + tunLines
+                            + swapTables(to: applied, sockets: opened, sessions: newSessions.value)
+                    }
             }
         }
     }

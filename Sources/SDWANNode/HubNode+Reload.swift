@@ -55,7 +55,12 @@ extension HubNode {
                 }
                 listenAddresses += added
                 let opened = added.map { "listen \($0) added" }
-                return eventLoop.makeSucceededFuture(notes + opened + swapBranches(to: target))
+                return reconfigureTUN(running: configuration.tun, new: target.tun, device: tun, eventLoop: eventLoop)
+                    .map { [self] tunSettings, tunLines in
+                        var applied = target
+                        applied.tun = tunSettings
+                        return notes + opened + tunLines + swapBranches(to: applied)
+                    }
             }
         }
     }

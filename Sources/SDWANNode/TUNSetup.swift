@@ -1,3 +1,4 @@
+import Dispatch
 import Logging
 import NIOCore
 import SDWANConfig
@@ -34,4 +35,55 @@ func openConfiguredTUN(
     fields.merge(metadata) { _, new in new }
     logger.notice("TUN device up", metadata: fields)
     return device
+}
+
+/// A reload's TUN settings (docs/operations.md "Reload"): new addresses and routes are applied
+/// live — on the hub that routes a branch added by the reload into the device — with `ip` run off
+/// the event loop; a new name or MTU, or a TUN device added or removed, takes effect at restart
+/// (the running values stay in the returned settings). Returns the settings now in force and the
+/// reload-log lines, one per change and one per `ip` command that failed.
+func reconfigureTUN(
+    running: TUNConfig?,
+    new: TUNConfig?,
+    device: TUNDevice?,
+    eventLoop: EventLoop
+) -> EventLoopFuture<(settings: TUNConfig?, lines: [String])> {
+    guard running != new else { return eventLoop.makeSucceededFuture((running, [])) }
+    guard let running, let new, device != nil else {
+        return eventLoop.makeSucceededFuture((running, ["tun device added or removed: takes effect at restart"]))
+    }
+    var effective = new
+    var lines: [String] = []
+    if new.name != running.name {
+        lines.append("tun name changed: takes effect at restart")
+        effective.name = running.name
+    }
+    if new.mtu != running.mtu {
+        lines.append("tun MTU changed: takes effect at restart")
+        effective.mtu = running.mtu
+        effective.mtuIsExplicit = running.mtuIsExplicit
+    }
+    let commands = TUNInterface.changeCommands(
+        name: running.name,
+        addresses: (running.addresses, new.addresses),
+        routes: (running.routes, new.routes)
+    )
+    guard !commands.isEmpty else { return eventLoop.makeSucceededFuture((effective, lines)) }
+    let addedRoutes = new.routes.filter { !running.routes.contains($0) }
+    let removedRoutes = running.routes.filter { !new.routes.contains($0) }
+    if !addedRoutes.isEmpty || !removedRoutes.isEmpty {
+        lines.append(
+            "tun routes changed: "
+                + (addedRoutes.map { "+\($0)" } + removedRoutes.map { "-\($0)" }).joined(separator: " ")
+        )
+    }
+    if new.addresses != running.addresses { lines.append("tun addresses changed") }
+    // Each `ip` is a fork and exec: off the event loop, which keeps forwarding meanwhile.
+    let promise = eventLoop.makePromise(of: [String].self)
+    DispatchQueue.global().async { promise.succeed(TUNInterface.runAll(commands)) }
+    let settled = effective
+    let changes = lines
+    return promise.futureResult.map { failures in
+        (settled, changes + failures.map { "tun: \($0)" })
+    }
 }

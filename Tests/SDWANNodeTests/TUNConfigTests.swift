@@ -89,6 +89,31 @@ struct TUNConfigTests {
         #expect(commands.last == ["-6", "route", "replace", "fd00:200::/48", "dev", "sdwan0"])
     }
 
+    /// A reload's `ip` commands: new addresses and routes first, then the ones gone, nothing for
+    /// what stays.
+    @Test func reloadChangesAddWhatIsNewThenDeleteWhatIsGone() throws {
+        let a = try #require(InterfaceAddress("10.1.255.1/32"))
+        let b = try #require(InterfaceAddress("fd00:1:ff::1/128"))
+        let c = try #require(InterfaceAddress("10.1.255.9/32"))
+        let kept = try #require(IPPrefix("10.200.0.0/16"))
+        let gone = try #require(IPPrefix("fd00:200::/48"))
+        let new = try #require(IPPrefix("10.3.0.0/24"))
+        let commands = TUNInterface.changeCommands(
+            name: "t0",
+            addresses: ([a, b], [a, c]),
+            routes: ([kept, gone], [kept, new])
+        )
+        #expect(
+            commands == [
+                ["-4", "addr", "add", "10.1.255.9/32", "dev", "t0"],
+                ["-4", "route", "replace", "10.3.0.0/24", "dev", "t0"],
+                ["-6", "route", "del", "fd00:200::/48", "dev", "t0"],
+                ["-6", "addr", "del", "fd00:1:ff::1/128", "dev", "t0"],
+            ]
+        )
+        #expect(TUNInterface.changeCommands(name: "t0", addresses: ([a], [a]), routes: ([kept], [kept])).isEmpty)
+    }
+
     @Test func hubTUNRoutesEveryBranchPrefixByDefault() throws {
         let text = NodeConfigTests.hub(
             branches: """
