@@ -72,7 +72,6 @@ extension EdgeNode {
                 let opened = effective.links.indices.filter { isOpening[$0] }.map { openLink(effective.links[$0]) }
                 return EventLoopFuture.whenAllComplete(opened, on: eventLoop)
             }.flatMap { [self, reused] results in
-                reloadOpening = false
                 // A refused reload keeps the old links: those whose sockets it released are rebuilt.
                 func restoreReleased() {
                     let now = Clocks.monotonic()
@@ -94,16 +93,21 @@ extension EdgeNode {
                 }
                 if let failure {
                     for case .success(let socket) in results { _ = socket.close() }
+                    reloadOpening = false
                     restoreReleased()
                     return eventLoop.makeFailedFuture(ReloadRefused("a link socket could not be opened: \(failure)"))
                 }
                 guard !stopped else {
                     for case .success(let socket) in results { _ = socket.close() }
+                    reloadOpening = false
                     return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping"))
                 }
                 let opened = sockets
                 return reconfigureTUN(running: configuration.tun, new: effective.tun, device: tun, eventLoop: eventLoop)
                     .flatMapThrowing { [self] tunSettings, tunLines in
+                        // The new table goes in before the socket checks resume (a released slot
+                        // must not be reopened at its old address meanwhile).
+                        defer { reloadOpening = false }
                         guard !stopped else {
                             for case .success(let socket) in results { _ = socket.close() }
                             throw ReloadRefused("the node is stopping")

@@ -38,8 +38,9 @@ public final class EdgeNode: @unchecked Sendable {
     var stopped = false
     /// Link sockets NIO closed on a send error, by link id, and rebuilds by link name (SocketRebuild.swift).
     var lostLinks: [UInt8: SocketRebuild] = [:]
-    /// A reload is opening link sockets (EdgeNode+Reload.swift): the once-a-second socket checks
-    /// wait, so they neither report nor reopen a socket the reload released on purpose.
+    /// A reload is between releasing or opening link sockets and putting its tables in
+    /// (EdgeNode+Reload.swift): the once-a-second socket checks wait, so they neither report nor
+    /// reopen a socket the reload released on purpose.
     var reloadOpening = false
     var linkSocketRebuilds: [String: UInt64] = [:]
     /// Forward listen sockets lost and awaiting a rebuild, by forward index, and rebuilds done.
