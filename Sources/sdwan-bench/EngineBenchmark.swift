@@ -40,19 +40,10 @@ private func establishedEdge(fec: Bool) -> TunnelEngine {
     return network.edges[0]
 }
 
-/// A 1400-byte inner IPv4/UDP packet in the default class (DSCP 0), optionally with the headroom
-/// and tailroom the I/O ring leaves so the engine builds the datagram in place.
+/// A 1400-byte inner IPv4/UDP packet in the default class (DSCP 0), from the branch LAN to the
+/// data centre, optionally with the headroom and tailroom the I/O ring leaves.
 private func innerPacket(roomy: Bool = false) -> ByteBuffer {
-    var b = ByteBufferAllocator().buffer(capacity: 1_400 + (roomy ? TunnelEngine.headroom + TunnelEngine.tailroom : 0))
-    if roomy {
-        b.moveWriterIndex(forwardBy: TunnelEngine.headroom)
-        b.moveReaderIndex(forwardBy: TunnelEngine.headroom)
-    }
-    b.writeMultipleIntegers(UInt8(0x45), UInt8(0), UInt16(1_400), UInt16(0), UInt16(0x4000))
-    b.writeMultipleIntegers(UInt8(64), UInt8(17), UInt16(0), UInt32(0x0A01_0005), UInt32(0x0AC8_0009))
-    b.writeMultipleIntegers(UInt16(40_000), UInt16(443), UInt16(1_380), UInt16(0))
-    b.writeRepeatingByte(0x5A, count: 1_400 - 28)
-    return b
+    udpPacket(size: 1_400, source: 0x0A01_0005, destination: 0x0AC8_0009, port: 443, roomy: roomy)
 }
 
 /// The engine's per-packet send cost (classify + select + frame + seal, 1400 B, three links, the

@@ -1,4 +1,6 @@
 import CSodium
+import NIOCore
+import SDWANCore
 
 #if canImport(Glibc)
 import Glibc
@@ -78,3 +80,20 @@ let benchmarkScale: Double = {
     }
     return value
 }()
+
+/// An IPv4/UDP packet of `size` bytes (DSCP 0, payload 0x5A) from `source` to `destination` port
+/// `port`; `roomy` leaves the headroom and tailroom the I/O ring leaves, so the engine builds the
+/// datagram around the packet in place.
+func udpPacket(size: Int, source: UInt32, destination: UInt32, port: UInt16, roomy: Bool = false) -> ByteBuffer {
+    let room = roomy ? TunnelEngine.headroom + TunnelEngine.tailroom : 0
+    var b = ByteBufferAllocator().buffer(capacity: size + room)
+    if roomy {
+        b.moveWriterIndex(forwardBy: TunnelEngine.headroom)
+        b.moveReaderIndex(forwardBy: TunnelEngine.headroom)
+    }
+    b.writeMultipleIntegers(UInt8(0x45), UInt8(0), UInt16(size), UInt16(0), UInt16(0x4000))
+    b.writeMultipleIntegers(UInt8(64), UInt8(17), UInt16(0), source, destination)
+    b.writeMultipleIntegers(UInt16(40_000), port, UInt16(size - 20), UInt16(0))
+    b.writeRepeatingByte(0x5A, count: size - 28)
+    return b
+}

@@ -40,12 +40,7 @@ private func hubWithBranches(_ branches: Int) -> (network: TunnelNetwork, edge: 
 
 /// A 200-byte inner IPv4/UDP packet from branch 0's LAN (10.0.1.5) to the data centre.
 private func branchPacket() -> ByteBuffer {
-    var b = ByteBufferAllocator().buffer(capacity: 200)
-    b.writeMultipleIntegers(UInt8(0x45), UInt8(0), UInt16(200), UInt16(0), UInt16(0x4000))
-    b.writeMultipleIntegers(UInt8(64), UInt8(17), UInt16(0), UInt32(0x0A00_0105), UInt32(0x0AC8_0009))
-    b.writeMultipleIntegers(UInt16(40_000), UInt16(5_060), UInt16(180), UInt16(0))
-    b.writeRepeatingByte(0x5A, count: 200 - 28)
-    return b
+    udpPacket(size: 200, source: 0x0A00_0105, destination: 0x0AC8_0009, port: 5_060)
 }
 
 /// The hub's cost per received datagram (open, deliver, drain, and the next deadline the node arms
