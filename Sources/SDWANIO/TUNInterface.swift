@@ -12,19 +12,22 @@ public enum TUNInterface {
         routes: [IPPrefix]
     ) -> [[String]] {
         var out: [[String]] = [["link", "set", "dev", name, "mtu", String(mtu)]]
-        for a in addresses {
-            // No duplicate address detection on a point-to-point tunnel: the address is usable at once.
-            out.append(
-                a.address.isV4
-                    ? ["-4", "addr", "add", "\(a)", "dev", name]
-                    : ["-6", "addr", "add", "\(a)", "dev", name, "nodad"]
-            )
-        }
+        out += addresses.map { addressCommand("add", $0, name) }
         out.append(["link", "set", "dev", name, "up"])
-        for r in routes {
-            out.append([r.address.isV4 ? "-4" : "-6", "route", "replace", "\(r)", "dev", name])
-        }
+        out += routes.map { routeCommand("replace", $0, name) }
         return out
+    }
+
+    /// `ip addr add|del ADDRESS dev NAME`; an added IPv6 address skips duplicate address detection
+    /// (a point-to-point tunnel: the address is usable at once).
+    private static func addressCommand(_ verb: String, _ a: InterfaceAddress, _ name: String) -> [String] {
+        let family = a.address.isV4 ? "-4" : "-6"
+        return [family, "addr", verb, "\(a)", "dev", name] + (verb == "add" && !a.address.isV4 ? ["nodad"] : [])
+    }
+
+    /// `ip route replace|del PREFIX dev NAME`.
+    private static func routeCommand(_ verb: String, _ r: IPPrefix, _ name: String) -> [String] {
+        [r.address.isV4 ? "-4" : "-6", "route", verb, "\(r)", "dev", name]
     }
 
     /// The `ip` argument lists that move a configured interface from one set of addresses and
@@ -35,24 +38,10 @@ public enum TUNInterface {
         addresses: (old: [InterfaceAddress], new: [InterfaceAddress]),
         routes: (old: [IPPrefix], new: [IPPrefix])
     ) -> [[String]] {
-        var out: [[String]] = []
-        for a in addresses.new where !addresses.old.contains(a) {
-            out.append(
-                a.address.isV4
-                    ? ["-4", "addr", "add", "\(a)", "dev", name]
-                    : ["-6", "addr", "add", "\(a)", "dev", name, "nodad"]
-            )
-        }
-        for r in routes.new where !routes.old.contains(r) {
-            out.append([r.address.isV4 ? "-4" : "-6", "route", "replace", "\(r)", "dev", name])
-        }
-        for r in routes.old where !routes.new.contains(r) {
-            out.append([r.address.isV4 ? "-4" : "-6", "route", "del", "\(r)", "dev", name])
-        }
-        for a in addresses.old where !addresses.new.contains(a) {
-            out.append([a.address.isV4 ? "-4" : "-6", "addr", "del", "\(a)", "dev", name])
-        }
-        return out
+        addresses.new.filter { !addresses.old.contains($0) }.map { addressCommand("add", $0, name) }
+            + routes.new.filter { !routes.old.contains($0) }.map { routeCommand("replace", $0, name) }
+            + routes.old.filter { !routes.new.contains($0) }.map { routeCommand("del", $0, name) }
+            + addresses.old.filter { !addresses.new.contains($0) }.map { addressCommand("del", $0, name) }
     }
 
     /// Runs every command in `commands`; returns ip's message for each that failed (the others
