@@ -114,7 +114,7 @@ extension TunnelEngine {
         }
         guard reordered.count != links.count || newIndex.enumerated().contains(where: { $0.offset != $0.element })
         else { return }
-        links = reordered
+        links.replaceAll(with: reordered)
         linkIndex = [Int](repeating: -1, count: 256)
         for (i, link) in links.enumerated() { linkIndex[Int(link.configuration.id)] = i }
         let map: (Int) -> Int? = { old in newIndex[old] >= 0 ? newIndex[old] : nil }
@@ -172,7 +172,7 @@ extension TunnelEngine {
         for cls in old.classes where !new.classes.contains(where: { $0.name == cls.name }) {
             change.classesRemoved.append(cls.name)
         }
-        classes = table
+        classes.replaceAll(with: table)
         if change.rulesChanged {
             classifier = Classifier(rules: new.classRules, defaultClassIndex: new.defaultClassIndex)
         }

@@ -31,10 +31,10 @@ public final class TunnelEngine {
     /// an enum payload (`case .edge(let s)`) retained and released the session on every call.
     let edgeSession: EdgeSession?
     let hubSession: BranchSession?
-    @exclusivity(unchecked) var links: [EngineLink] = []
+    let links = ComponentTable<EngineLink>()
     /// Link id → index in `links`, or -1.
     @exclusivity(unchecked) var linkIndex = [Int](repeating: -1, count: 256)
-    @exclusivity(unchecked) var classes: [EngineClass] = []
+    let classes = ComponentTable<EngineClass>()
     @exclusivity(unchecked) var classifier: Classifier
     @exclusivity(unchecked) var dedupe: DedupeWindow
     @exclusivity(unchecked) var nextTunnelSequence: UInt64 = 0
