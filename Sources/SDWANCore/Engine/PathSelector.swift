@@ -80,46 +80,79 @@ public struct PathSelector: Sendable {
     }
 
     /// Re-evaluates the class's links. Returns `true` when the choice changed.
+    ///
+    /// Works on positions in `candidates`, ranked in a scratch buffer, so a selection builds no
+    /// arrays of candidates (each copy retained a name) and allocates only when the choice changes:
+    /// the engine re-selects every class several times a second on every branch.
     @discardableResult
     public mutating func select(from candidates: [LinkCandidate], now: Instant) -> Bool {
-        let allowed = candidates.filter { $0.status != .down && trafficClass.permits($0) }
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: Swift.max(1, candidates.count)) { ranked in
+            select(from: candidates, ranked: ranked, now: now)
+        }
+    }
+
+    private mutating func select(
+        from candidates: [LinkCandidate],
+        ranked: UnsafeMutableBufferPointer<Int>,
+        now: Instant
+    ) -> Bool {
         let previous = choice
         let current = previous.links.first
-        guard !allowed.isEmpty else {
+        let sla = trafficClass.sla
+        // The allowed links that meet the SLA first, then the other allowed ones, each in the
+        // candidates' order.
+        var meeting = 0
+        for p in candidates.indices where isAllowed(candidates[p]) && meets(candidates[p], current: current) {
+            ranked[meeting] = p
+            meeting += 1
+        }
+        var allowed = meeting
+        for p in candidates.indices where isAllowed(candidates[p]) && !meets(candidates[p], current: current) {
+            ranked[allowed] = p
+            allowed += 1
+        }
+        guard allowed > 0 else {
             choice = PathChoice(links: [], reason: .noLinkUp)
             if current != nil { primaryChanges &+= 1 }
             return choice != previous
         }
-        let sla = trafficClass.sla
-        let meeting = allowed.filter { sla.isMet(by: $0.measurement, current: $0.index == current) }
-        var ranked: [LinkCandidate]
         let reason: SelectionReason
-        if meeting.isEmpty {
-            ranked = allowed.sorted { lhs, rhs in
-                let l = sla.shortfall(of: lhs.measurement)
-                let r = sla.shortfall(of: rhs.measurement)
-                return l != r ? l < r : preferred(lhs, rhs)
+        if meeting == 0 {
+            Self.insertionSort(ranked, 0..<allowed) { lhs, rhs in
+                let l = sla.shortfall(of: candidates[lhs].measurement)
+                let r = sla.shortfall(of: candidates[rhs].measurement)
+                return l != r ? l < r : preferred(candidates[lhs], candidates[rhs])
             }
             reason = .leastBad
             leastBadSelections &+= 1
         } else {
             // The best tier that has a link meeting the SLA; the rest of that tier and higher tiers
             // follow as fill for duplication.
-            ranked = meeting.sorted(by: preferred)
-            let others = allowed.filter { c in !meeting.contains { $0.index == c.index } }
-            ranked += others.sorted { sla.shortfall(of: $0.measurement) < sla.shortfall(of: $1.measurement) }
+            Self.insertionSort(ranked, 0..<meeting) { preferred(candidates[$0], candidates[$1]) }
+            Self.insertionSort(ranked, meeting..<allowed) {
+                sla.shortfall(of: candidates[$0].measurement) < sla.shortfall(of: candidates[$1].measurement)
+            }
             reason = .slaMet
         }
         // Flap damping: keep the current primary while it still meets the SLA, is in the best tier
         // and the best candidate is not better by the margin — or while the switch budget is spent.
-        if let current, reason == .slaMet, let kept = meeting.first(where: { $0.index == current }),
-            kept.tier == ranked[0].tier, ranked[0].index != current
+        let best = candidates[ranked[0]]
+        if let current, reason == .slaMet,
+            let keptAt = (0..<meeting).first(where: { candidates[ranked[$0]].index == current }),
+            candidates[ranked[keptAt]].tier == best.tier, best.index != current
         {
-            let better = kept.measurement.rtt - ranked[0].measurement.rtt >= trafficClass.switchMargin
+            let kept = candidates[ranked[keptAt]]
+            let better = kept.measurement.rtt - best.measurement.rtt >= trafficClass.switchMargin
             recentSwitches.removeAll { now - $0 >= .seconds(60) }
             if !better || recentSwitches.count >= trafficClass.maxSwitchesPerMinute {
-                ranked.removeAll { $0.index == current }
-                ranked.insert(kept, at: 0)
+                // The kept link moves to the front; the others keep their order behind it.
+                let position = ranked[keptAt]
+                var k = keptAt
+                while k > 0 {
+                    ranked[k] = ranked[k - 1]
+                    k -= 1
+                }
+                ranked[0] = position
             } else {
                 recentSwitches.append(now)
             }
@@ -127,12 +160,43 @@ public struct PathSelector: Sendable {
         let count: Int
         switch trafficClass.mode {
         case .best: count = 1
-        case .duplicate(let copies): count = max(1, copies)
-        case .balance: count = max(1, meeting.count)
+        case .duplicate(let copies): count = Swift.max(1, copies)
+        case .balance: count = Swift.max(1, meeting)
         }
-        choice = PathChoice(links: ranked.prefix(count).map(\.index), reason: reason)
+        let chosen = ranked[0..<Swift.min(count, allowed)]
+        let unchanged =
+            previous.reason == reason && previous.links.count == chosen.count
+            && zip(previous.links, chosen).allSatisfy { $0 == candidates[$1].index }
+        if !unchanged { choice = PathChoice(links: chosen.map { candidates[$0].index }, reason: reason) }
         if choice.links.first != current { primaryChanges &+= 1 }
-        return choice != previous
+        return !unchanged
+    }
+
+    private func isAllowed(_ candidate: LinkCandidate) -> Bool {
+        candidate.status != .down && trafficClass.permits(candidate)
+    }
+
+    private func meets(_ candidate: LinkCandidate, current: Int?) -> Bool {
+        trafficClass.sla.isMet(by: candidate.measurement, current: candidate.index == current)
+    }
+
+    /// A stable sort of `buffer[range]` (the standard library's sort is stable too, so rankings
+    /// with equal keys come out as before); a handful of links, so insertion sort.
+    private static func insertionSort(
+        _ buffer: UnsafeMutableBufferPointer<Int>,
+        _ range: Range<Int>,
+        by areInIncreasingOrder: (Int, Int) -> Bool
+    ) {
+        guard range.count > 1 else { return }
+        for i in (range.lowerBound + 1)..<range.upperBound {
+            let element = buffer[i]
+            var j = i
+            while j > range.lowerBound && areInIncreasingOrder(element, buffer[j - 1]) {
+                buffer[j] = buffer[j - 1]
+                j -= 1
+            }
+            buffer[j] = element
+        }
     }
 
     /// The engine renumbered its links (a reload added or removed some): `map` gives an old
