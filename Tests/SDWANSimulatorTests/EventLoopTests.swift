@@ -41,6 +41,41 @@ import Testing
         #expect(order == ["d", "a", "b", "c"])
     }
 
+    /// The queue is a value: a copy taken mid-run (through slot reuse and growth) pops its own
+    /// events, unchanged by what the original does after, and the other way round; events are
+    /// released once popped or when the queues go away.
+    @Test func aCopiedQueueIsIndependentAndReleasesItsEvents() {
+        final class Tracked {
+            let n: Int
+            init(_ n: Int) { self.n = n }
+        }
+        weak var probe: Tracked?
+        do {
+            var original = EventQueue<Tracked>()
+            for i in 0..<100 { original.schedule(Tracked(i), at: .zero + .milliseconds(Int64(i % 7))) }
+            for _ in 0..<40 { _ = original.popNext() }
+            var copy = original
+            do {
+                let kept = Tracked(-1)
+                probe = kept
+                copy.schedule(kept, at: .zero)
+            }
+            for i in 100..<300 { original.schedule(Tracked(i), at: .zero + .milliseconds(Int64(i % 5))) }
+            #expect(copy.count == 61 && original.count == 260)
+            var fromCopy: [Int] = []
+            while let (_, e) = copy.popNext() { fromCopy.append(e.n) }
+            #expect(fromCopy.first == -1 && fromCopy.count == 61 && fromCopy.allSatisfy { $0 < 100 })
+            #expect(probe == nil)
+            var fromOriginal: [Int] = []
+            while let (_, e) = original.popNext() { fromOriginal.append(e.n) }
+            #expect(fromOriginal.count == 260 && !fromOriginal.contains(-1))
+            let pending = Tracked(0)
+            probe = pending
+            original.schedule(pending, at: .zero)
+        }
+        #expect(probe == nil)
+    }
+
     /// A replaced timer fires once at its new deadline; a cancelled one never; the clock rests at
     /// `end` when nothing is left.
     @Test func timersAreReplacedAndCancelledNotDuplicated() {
