@@ -60,8 +60,10 @@ public struct LossWindow: Sendable {
     /// Adds outcomes settled at `now`.
     public mutating func add(received r: Int, lost l: Int, at now: Instant) {
         advance(to: now)
-        received[current] &+= Int32(truncatingIfNeeded: r)
-        lost[current] &+= Int32(truncatingIfNeeded: l)
+        // Only the counters that change are written: every settled packet adds to one of them, and
+        // each array write checks its buffer's uniqueness.
+        if r != 0 { received[current] &+= Int32(truncatingIfNeeded: r) }
+        if l != 0 { lost[current] &+= Int32(truncatingIfNeeded: l) }
         receivedTotal += r
         lostTotal += l
     }
