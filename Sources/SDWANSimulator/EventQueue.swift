@@ -39,6 +39,16 @@ public struct EventQueue<Event>: EventScheduling {
         func precedes(_ other: Key) -> Bool {
             at < other.at || (at == other.at && sequence < other.sequence)
         }
+
+        /// `precedes` as 1 or 0, from all four fields with no short-circuit (compiled to flag
+        /// arithmetic, not jumps).
+        @inlinable @inline(__always)
+        func precedesWithoutBranch(_ other: Key) -> Int {
+            let earlier = at.nanoseconds < other.at.nanoseconds ? 1 : 0
+            let same = at.nanoseconds == other.at.nanoseconds ? 1 : 0
+            let before = sequence < other.sequence ? 1 : 0
+            return earlier | (same & before)
+        }
     }
 
     /// `heap[0..<count]` is the heap; `slots[0..<slotCount]` hold the events (`nil` when free);
@@ -163,7 +173,11 @@ public struct EventQueue<Event>: EventScheduling {
                 guard left < count else { break }
                 var smallest = left
                 let right = left + 1
-                if right < count && heap[right].precedes(heap[left]) { smallest = right }
+                if right < count {
+                    // Which child comes first is a coin toss: chosen without a branch (a branch
+                    // here was mispredicted half the time, the pop's largest cost under perf).
+                    smallest = left &+ heap[right].precedesWithoutBranch(heap[left])
+                }
                 guard heap[smallest].precedes(last) else { break }
                 heap[parent] = heap[smallest]
                 parent = smallest
