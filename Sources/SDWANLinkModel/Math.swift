@@ -21,14 +21,28 @@ public enum LinkMath {
         }
         let z = (m - 1) / (m + 1)
         let z2 = z * z
+        // The series' terms z^k / k, summed in order, with each division written as a
+        // multiplication by the constant 1/k (a division costs several multiplications' latency,
+        // and `log` runs for every jitter draw); the constants fold at compile time.
         var term = z
-        var sum = 0.0
-        var k = 1.0
-        for _ in 0..<14 {
-            sum += term / k
+        var sum = term
+        @inline(__always) func add(_ reciprocal: Double) {
             term *= z2
-            k += 2
+            sum += term * reciprocal
         }
+        add(1 / 3)
+        add(1 / 5)
+        add(1 / 7)
+        add(1 / 9)
+        add(1 / 11)
+        add(1 / 13)
+        add(1 / 15)
+        add(1 / 17)
+        add(1 / 19)
+        add(1 / 21)
+        add(1 / 23)
+        add(1 / 25)
+        add(1 / 27)
         return 2 * sum + e * ln2
     }
 
