@@ -336,16 +336,18 @@ public final class TunnelEngine {
 
     /// Moves the session's handshake datagrams and events into the engine's queues.
     func drainSession(now: Instant) {
-        if let session = edgeSession {
-            while let t = session.pollTransmit() {
+        // The session is called through the constant, not bound to a local: a binding retained and
+        // released it on every input (most find nothing to drain).
+        if edgeSession != nil {
+            while let t = edgeSession!.pollTransmit() {
                 guard let i = slot(t.linkID), let destination = links[i].destination else { continue }
                 transmits.append(Transmit(linkID: t.linkID, destination: destination, datagram: t.datagram, dscp: 0))
                 links[i].packetsSent &+= 1
                 links[i].bytesSent &+= UInt64(t.datagram.readableBytes)
             }
-            while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
-        } else if let session = hubSession {
-            while let e = session.pollEvent() { handleSessionEvent(e, now: now) }
+            while let e = edgeSession!.pollEvent() { handleSessionEvent(e, now: now) }
+        } else {
+            while let e = hubSession!.pollEvent() { handleSessionEvent(e, now: now) }
         }
     }
 
