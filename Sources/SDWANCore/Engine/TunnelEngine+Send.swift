@@ -69,7 +69,7 @@ extension TunnelEngine {
         // One link for a striped packet (kept apart from `choice.links` so no array is built).
         var single: Int?
         if classes[c].isBalance && choice.links.count > 1 {
-            let bucket = FlowHash.bucket(of: inner)
+            let bucket = flowBuckets.bucket(of: inner)
             if classes[c].flowSequences.isEmpty {
                 classes[c].flowSequences = [UInt32](repeating: 0, count: FlowReorder.flowBuckets)
             }

@@ -38,6 +38,8 @@ public final class TunnelEngine {
     @exclusivity(unchecked) var classifier: Classifier
     @exclusivity(unchecked) var dedupe: DedupeWindow
     @exclusivity(unchecked) var nextTunnelSequence: UInt64 = 0
+    /// Recent flows' buckets (`balance` classes), so that their packets skip the hash.
+    @exclusivity(unchecked) var flowBuckets = FlowBucketCache()
     @exclusivity(unchecked) var random: any RandomSource
     @exclusivity(unchecked) @usableFromInline var transmits = Ring<Transmit>(initialCapacity: 64)
     @exclusivity(unchecked) @usableFromInline var deliveries = Ring<Delivery>(initialCapacity: 64)
