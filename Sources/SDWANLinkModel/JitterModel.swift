@@ -49,16 +49,16 @@ public enum JitterDistribution: Hashable, Sendable {
         case .none:
             return 0
         case .uniform(let h):
-            return Int64(((2 * random.nextUnitDouble() - 1) * Double(h.nanoseconds)).rounded())
+            return WholeNumbers.nearest((2 * random.nextUnitDouble() - 1) * Double(h.nanoseconds))
         case .normal(let std):
-            return Int64((random.nextStandardNormal() * Double(std.nanoseconds)).rounded())
+            return WholeNumbers.nearest(random.nextStandardNormal() * Double(std.nanoseconds))
         case .exponential(let mean):
-            return Int64((random.nextStandardExponential() * Double(mean.nanoseconds)).rounded())
+            return WholeNumbers.nearest(random.nextStandardExponential() * Double(mean.nanoseconds))
         case .pareto(let scale, let shape):
             // Inverse transform: U in (0, 1], U^(−1/α) = e^(−ln U / α). Capped at an hour so a
             // tiny U cannot overflow Int64.
             let factor = LinkMath.exp(-LinkMath.log(random.nextOpenUnitDouble()) / shape) - 1
-            return Int64(min(factor * Double(scale.nanoseconds), 3.6e12).rounded())
+            return WholeNumbers.nearest(min(factor * Double(scale.nanoseconds), 3.6e12))
         }
     }
 }

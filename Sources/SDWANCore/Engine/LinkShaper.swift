@@ -174,7 +174,7 @@ public struct LinkShaper<Element> {
         let missing = Double(size) - tokens
         if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
-        return last + TimeSpan(nanoseconds: Int64((missing / bytesPerSecond * 1e9).rounded(.up)))
+        return last + TimeSpan(nanoseconds: WholeNumbers.up(missing / bytesPerSecond * 1e9))
     }
 
     private mutating func refill(_ now: Instant) {
