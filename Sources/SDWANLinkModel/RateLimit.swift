@@ -95,7 +95,7 @@ public struct RateQueue: Sendable {
     public func backlogBytes(at now: Instant) -> Int {
         guard busyUntil > now else { return 0 }
         let ns = (busyUntil - now).nanoseconds
-        return Int((Double(ns) * Double(limit.bitsPerSecond) / 8e9).rounded(.up))
+        return Int(WholeNumbers.up(Double(ns) * Double(limit.bitsPerSecond) / 8e9))
     }
 
     /// Offers a packet of `size` bytes at `now`. Instants must not go backwards.

@@ -286,9 +286,10 @@ extension TunnelEngine {
         if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
             while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
         }
+        // Through the constant, not a binding (`if let` retained and released the session).
         let result =
-            if let edgeSession {
-                edgeSession.seal(&payload, linkID: links[i].configuration.id, now: now)
+            if edgeSession != nil {
+                edgeSession!.seal(&payload, linkID: links[i].configuration.id, now: now)
             } else {
                 hubSession!.seal(&payload, linkID: links[i].configuration.id, now: now)
             }
