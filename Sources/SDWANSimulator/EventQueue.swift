@@ -20,7 +20,7 @@ public protocol EventScheduling<Event> {
 ///
 /// Heap, slots and free list share one storage object: a value type still (a copied queue is
 /// copied on its next change), but one uniqueness check per operation instead of one per array
-/// touched (three arrays, five checks per event).
+/// access (four per schedule and four per pop over three arrays).
 public struct EventQueue<Event>: EventScheduling {
     @usableFromInline
     struct Key {

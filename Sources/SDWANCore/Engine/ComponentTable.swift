@@ -10,8 +10,8 @@
 ///
 /// Rules that keep that sound, all kept by `TunnelEngine`: the table is never copied to be read
 /// later as a snapshot (it is a reference: a copy sees later changes), and the table's element
-/// count does not change while an element is being accessed (`append`, `remove` and `replaceAll`
-/// run only in the engine's start-up and reconfiguration, never from inside a component's method).
+/// count does not change while an element is being accessed (`append` and `replaceAll` run only
+/// in the engine's start-up and reconfiguration, never from inside a component's method).
 /// Bounds are checked on every access.
 public final class ComponentTable<Element>: RandomAccessCollection, MutableCollection {
     @usableFromInline var base: UnsafeMutablePointer<Element>
