@@ -125,14 +125,8 @@ extension EdgeNode {
     private func keepRestartOnlyFields(_ new: EdgeConfig, notes: inout [String]) throws -> EdgeConfig {
         let old = configuration
         var effective = new
-        if new.privateKey != old.privateKey {
-            notes.append("identity changed: takes effect at restart")
-            effective.privateKey = old.privateKey
-        }
-        if new.statusListen != old.statusListen {
-            notes.append("status address changed: takes effect at restart")
-            effective.statusListen = old.statusListen
-        }
+        keepRunningValue(\.privateKey, named: "identity", running: old, in: &effective, notes: &notes)
+        keepRunningValue(\.statusListen, named: "status address", running: old, in: &effective, notes: &notes)
         let sameForwards =
             new.forwards.map(\.name) == old.forwards.map(\.name)
             && new.forwards.map(\.listen) == old.forwards.map(\.listen)

@@ -17,14 +17,9 @@ extension HubNode {
             guard !stopped else { return eventLoop.makeFailedFuture(ReloadRefused("the node is stopping")) }
             var lines: [String] = []
             var effective = new
-            if new.privateKey != configuration.privateKey {
-                lines.append("identity changed: takes effect at restart")
-                effective.privateKey = configuration.privateKey
-            }
-            if new.statusListen != configuration.statusListen {
-                lines.append("status address changed: takes effect at restart")
-                effective.statusListen = configuration.statusListen
-            }
+            let running = configuration
+            keepRunningValue(\.privateKey, named: "identity", running: running, in: &effective, notes: &lines)
+            keepRunningValue(\.statusListen, named: "status address", running: running, in: &effective, notes: &lines)
             // Every PSK is read before anything changes (a missing or unsafe file refuses the reload).
             do {
                 for (i, branch) in new.branches.enumerated() {

@@ -54,15 +54,9 @@ func reconfigureTUN(
     }
     var effective = new
     var lines: [String] = []
-    if new.name != running.name {
-        lines.append("tun name changed: takes effect at restart")
-        effective.name = running.name
-    }
-    if new.mtu != running.mtu {
-        lines.append("tun MTU changed: takes effect at restart")
-        effective.mtu = running.mtu
-        effective.mtuIsExplicit = running.mtuIsExplicit
-    }
+    keepRunningValue(\.name, named: "tun name", running: running, in: &effective, notes: &lines)
+    keepRunningValue(\.mtu, named: "tun MTU", running: running, in: &effective, notes: &lines)
+    if new.mtu != running.mtu { effective.mtuIsExplicit = running.mtuIsExplicit }
     let commands = TUNInterface.changeCommands(
         name: running.name,
         addresses: (running.addresses, new.addresses),
