@@ -12,6 +12,8 @@ public struct SimulatedLink<Datagram> {
     /// One-way delays of the packets delivered (the model's truth, for reports).
     public private(set) var delays = DelayTruth()
     private var random: SeededRandomSource
+    /// The event queue's lane this direction's deliveries go into (`nil`: none).
+    public var lane: Int?
 
     /// `random` should be this direction's own stream (`SeededRandomSource.derived(_:)`), so that
     /// adding a link does not change the draws of the others.
@@ -35,11 +37,20 @@ public struct SimulatedLink<Datagram> {
         switch verdict {
         case .deliver(let at):
             delays.record(at - now)
-            queue.schedule(deliver(consume datagram), at: at)
+            if let lane {
+                queue.schedule(deliver(consume datagram), at: at, lane: lane)
+            } else {
+                queue.schedule(deliver(consume datagram), at: at)
+            }
         case .deliverTwice(let first, let second):
             delays.record(first - now)
-            queue.schedule(deliver(copy datagram), at: first)
-            queue.schedule(deliver(consume datagram), at: second)
+            if let lane {
+                queue.schedule(deliver(copy datagram), at: first, lane: lane)
+                queue.schedule(deliver(consume datagram), at: second, lane: lane)
+            } else {
+                queue.schedule(deliver(copy datagram), at: first)
+                queue.schedule(deliver(consume datagram), at: second)
+            }
         case .dropped:
             break
         }

@@ -64,6 +64,15 @@ public struct Simulation<Event>: EventScheduling {
         queue.schedule(consume event, at: max(at, clock.now))
     }
 
+    /// Schedules `event` at `at` (not before now) in lane `lane` (`EventQueue`'s lanes: same
+    /// order, cheaper for a stream scheduled mostly in time order).
+    public mutating func schedule(_ event: consuming Event, at: Instant, lane: Int) {
+        queue.schedule(consume event, at: max(at, clock.now), lane: lane)
+    }
+
+    /// A new lane of the event queue.
+    public mutating func makeLane() -> Int { queue.makeLane() }
+
     /// Sets endpoint `endpoint`'s single timer to `deadline` (`nil` cancels it).
     public mutating func setDeadline(_ deadline: Instant?, for endpoint: Int) {
         precondition(endpoint >= 0, "endpoint ids are small non-negative integers")

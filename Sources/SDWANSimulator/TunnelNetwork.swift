@@ -100,14 +100,12 @@ public final class TunnelNetwork {
         for (l, pair) in models.enumerated() {
             let salt = UInt64(b) << 16 | UInt64(l)
             let address = Self.linkAddress(branch: b, link: l)
-            branchLinks.append(
-                NetworkLink(
-                    id: config.links[l].id,
-                    up: SimulatedLink(pair.up, random: random.derived(salt << 1), scheduleSalt: salt),
-                    down: SimulatedLink(pair.down, random: random.derived(salt << 1 | 1), scheduleSalt: salt),
-                    address: address
-                )
-            )
+            var up = SimulatedLink<ByteBuffer>(pair.up, random: random.derived(salt << 1), scheduleSalt: salt)
+            var down = SimulatedLink<ByteBuffer>(pair.down, random: random.derived(salt << 1 | 1), scheduleSalt: salt)
+            // Each direction's deliveries in a lane of their own (mostly in time order: FIFO links).
+            up.lane = simulation.makeLane()
+            down.lane = simulation.makeLane()
+            branchLinks.append(NetworkLink(id: config.links[l].id, up: up, down: down, address: address))
             addressMap[address] = (b, l)
         }
         links.append(branchLinks)

@@ -41,6 +41,60 @@ import Testing
         #expect(order == ["d", "a", "b", "c"])
     }
 
+    /// Lanes change nothing about the order: events scheduled into three lanes (mostly in time
+    /// order, sometimes earlier than the lane's last one, often at equal instants) and outside any
+    /// lane, with pops interleaved: every pop is the earliest pending event (by instant, then by
+    /// scheduling order); a copy taken mid-run with busy lanes pops what was pending then.
+    @Test func lanesKeepTimeAndInsertionOrder() {
+        var queue = EventQueue<Int>()
+        let lanes = (0..<3).map { _ in queue.makeLane() }
+        var random = SeededRandomSource(seed: 7)
+        var laneTime = [Int64](repeating: 0, count: 3)
+        var pending: [(at: Int64, order: Int, event: Int)] = []
+        var popped: [Int] = []
+        var expected: [Int] = []
+        var copied: (queue: EventQueue<Int>, remainder: [Int])?
+        for i in 0..<6_000 {
+            let choice = Int(random.next() % 4)
+            if choice < 3 {
+                // Mostly forward in small steps (ties included), one in ten earlier.
+                let step = Int64(random.next() % 5)
+                let at = random.next() % 10 == 0 ? max(0, laneTime[choice] - 3) : laneTime[choice] + step
+                laneTime[choice] = max(laneTime[choice], at)
+                queue.schedule(i, at: Instant(nanoseconds: at), lane: lanes[choice])
+                pending.append((at, i, i))
+            } else {
+                let at = Int64(random.next() % 8_000)
+                queue.schedule(i, at: Instant(nanoseconds: at))
+                pending.append((at, i, i))
+            }
+            if i == 4_000 {
+                let rest = pending.sorted { ($0.at, $0.order) < ($1.at, $1.order) }.map(\.event)
+                copied = (queue, rest)
+            }
+            if random.next() % 2 == 0, let (at, event) = queue.popNext() {
+                // The reference: the earliest pending event (instant, then scheduling order).
+                let first = pending.indices.min {
+                    (pending[$0].at, pending[$0].order) < (pending[$1].at, pending[$1].order)
+                }!
+                expected.append(pending[first].event)
+                #expect(at.nanoseconds == pending[first].at)
+                pending.remove(at: first)
+                popped.append(event)
+            }
+        }
+        while let (_, event) = queue.popNext() { popped.append(event) }
+        expected += pending.sorted { ($0.at, $0.order) < ($1.at, $1.order) }.map(\.event)
+        #expect(popped == expected)
+        #expect(queue.isEmpty && queue.count == 0)
+        // The copy holds what was pending when it was taken, whatever the original did after.
+        if var (copy, remainder) = copied {
+            var fromCopy: [Int] = []
+            while let (_, event) = copy.popNext() { fromCopy.append(event) }
+            #expect(fromCopy == remainder)
+        }
+    }
+
     /// The queue is a value: a copy taken mid-run (through slot reuse and growth) pops its own
     /// events, unchanged by what the original does after, and the other way round; events are
     /// released once popped or when the queues go away.
