@@ -20,6 +20,15 @@ extension TunnelEngine {
         flush(now: now, monitors: false)
     }
 
+    /// An inner packet whose IP header the caller parsed already (the hub, to route it): the
+    /// same as `handleInnerPacket(_:now:)` without parsing it again.
+    func handleInnerPacket(_ packet: consuming ByteBuffer, header: InnerPacketHeader, now: Instant) {
+        inputArrived()
+        let classIndex = classifier.classify(header)
+        sendInner(consume packet, classIndex: classIndex, dscp: header.dscp, header: header, now: now)
+        flush(now: now, monitors: false)
+    }
+
     /// A payload without an IP header (a UDP port forward names its class), sent as is.
     public func handleInnerPacket(_ packet: consuming ByteBuffer, classIndex: Int, now: Instant) {
         inputArrived()
