@@ -48,8 +48,9 @@ public final class TunnelNetwork {
     @exclusivity(unchecked) private var firingsAtInstant: (at: Instant, count: Int) = (.zero, 0)
     /// Drains under way per endpoint (0 the hub, 1 + b an edge). A delivery handler may send
     /// through the same endpoint (an acknowledgement), draining it again from inside its drain;
-    /// only the outermost drain re-arms the timer, once everything it started has run.
-    @exclusivity(unchecked) private var drainDepth: [Int] = [0]
+    /// only the outermost drain re-arms the timer, once everything it started has run. A table
+    /// changed in place (an array checked its buffer's uniqueness twice per drain).
+    private let drainDepth = ComponentTable<Int>([0])
 
     /// Called for every inner packet delivered: branch index (or `nil` for the hub side), the
     /// delivery and the instant.
