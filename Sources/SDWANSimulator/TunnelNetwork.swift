@@ -54,7 +54,7 @@ public final class TunnelNetwork {
 
     /// Called for every inner packet delivered: branch index (or `nil` for the hub side), the
     /// delivery and the instant.
-    @exclusivity(unchecked) public var onDelivery: ((Int?, Delivery, Instant) -> Void)?
+    @exclusivity(unchecked) public var onDelivery: ((Int?, consuming Delivery, Instant) -> Void)?
     /// Called for every engine event: branch index (or `nil` for the hub), the event and the instant.
     @exclusivity(unchecked) public var onEvent: ((Int?, EngineEvent, Instant) -> Void)?
 
@@ -211,7 +211,7 @@ public final class TunnelNetwork {
                 .datagramToHub(branch: b, link: l, datagram: $0)
             }
         }
-        while let delivery = engine.pollDelivery() { onDelivery?(b, delivery, now) }
+        while let delivery = engine.pollDelivery() { onDelivery?(b, consume delivery, now) }
         while let event = engine.pollEvent() { onEvent?(b, event, now) }
         drainDepth[1 + b] -= 1
         if drainDepth[1 + b] == 0 { simulation.setDeadline(engine.nextDeadline(), for: 1 + b) }
@@ -245,7 +245,7 @@ public final class TunnelNetwork {
                 .datagramToEdge(branch: b, link: l, datagram: $0)
             }
         }
-        while let delivery = hub.pollDelivery() { onDelivery?(nil, delivery, now) }
+        while let delivery = hub.pollDelivery() { onDelivery?(nil, consume delivery, now) }
         while let (_, event) = hub.pollEvent() { onEvent?(nil, event, now) }
         drainDepth[0] -= 1
         if drainDepth[0] == 0 { simulation.setDeadline(hub.nextDeadline(), for: 0) }

@@ -153,7 +153,7 @@ public final class ScenarioRun {
         // check on every delivery); the loop's own closure does not escape.
         network.onDelivery = { branch, delivery, now in
             self.delivered(delivery, toBranch: branch, at: now)
-            self.pool.recycle(delivery.packet)
+            self.pool.recycle((consume delivery).packet)
         }
         network.onEvent = { branch, event, now in self.observe(event, branch: branch, at: now) }
         defer {
