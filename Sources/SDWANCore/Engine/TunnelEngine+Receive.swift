@@ -139,8 +139,9 @@ extension TunnelEngine {
             count(.unknownClass)
             return
         }
-        touchClass(c)
         if let fecSequence = header.fecSequence, classes[c].hasDecoder() {
+            // The decoder's timers change; a class without one has no timer a member moves.
+            touchClass(c)
             let member = frameBody.getSlice(
                 at: frameBody.readerIndex + header.memberOffset,
                 length: frameBody.readableBytes - header.memberOffset
@@ -181,7 +182,6 @@ extension TunnelEngine {
     /// Dedupe by tunnel sequence, restore the flow's order (striped classes), then hand the inner
     /// packet to the local side.
     func deliver(_ packet: ByteBuffer, member: DataMemberHeader, classIndex c: Int, recovered: Bool, now: Instant) {
-        touchClass(c)
         switch dedupe.accept(member.tunnelSequence) {
         case .new:
             // Counted here rather than on release, so that a rebuild held in the reorder stage is
@@ -191,6 +191,8 @@ extension TunnelEngine {
                 release(packet, classIndex: c, recovered: recovered)
                 return
             }
+            // Only the reorder stage's timers change (dedupe and counters have none).
+            touchClass(c)
             if classes[c].reorder == nil {
                 classes[c].reorder = FlowReorder(deliverLate: classes[c].trafficClass.deliverLatePackets)
             }

@@ -69,7 +69,8 @@ extension TunnelEngine {
         choice: PathChoice,
         now: Instant
     ) {
-        touchClass(c)
+        // The class's timers change here only through its encoder (`drainParity` after `protect`
+        // marks the class's deadline stale); an unprotected packet leaves them alone.
         let sequence = nextTunnelSequence
         nextTunnelSequence &+= 1
         // `balance` over several links: one copy, on the link of earliest expected delivery, with
