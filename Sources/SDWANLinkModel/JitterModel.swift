@@ -11,7 +11,7 @@ public enum JitterDistribution: Hashable, Sendable {
     case none
     /// J uniform in [−halfWidth, +halfWidth]: mean 0, variance halfWidth²/3 (netem's default shape).
     case uniform(halfWidth: TimeSpan)
-    /// J normal with mean 0 and standard deviation `std` (Box–Muller, polar form).
+    /// J normal with mean 0 and standard deviation `std` (Box–Muller, polar form: `NormalDeviates`).
     case normal(std: TimeSpan)
     /// J exponential with mean `mean` (standard deviation also `mean`): a one-sided queueing tail.
     case exponential(mean: TimeSpan)
@@ -43,15 +43,16 @@ public enum JitterDistribution: Hashable, Sendable {
         }
     }
 
-    /// One draw of J, in nanoseconds (may be negative for the symmetric shapes).
-    public func sampleNanoseconds(using random: inout some RandomSource) -> Int64 {
+    /// One draw of J, in nanoseconds (may be negative for the symmetric shapes). `normals` keeps
+    /// the second deviate of each normal pair (one per link direction).
+    public func sampleNanoseconds(using random: inout some RandomSource, normals: inout NormalDeviates) -> Int64 {
         switch self {
         case .none:
             return 0
         case .uniform(let h):
             return WholeNumbers.nearest((2 * random.nextUnitDouble() - 1) * Double(h.nanoseconds))
         case .normal(let std):
-            return WholeNumbers.nearest(random.nextStandardNormal() * Double(std.nanoseconds))
+            return WholeNumbers.nearest(normals.next(using: &random) * Double(std.nanoseconds))
         case .exponential(let mean):
             return WholeNumbers.nearest(random.nextStandardExponential() * Double(mean.nanoseconds))
         case .pareto(let scale, let shape):

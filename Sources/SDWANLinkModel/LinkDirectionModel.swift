@@ -77,6 +77,8 @@ public struct LinkDirectionModel: Sendable {
     private var queue: RateQueue?
     private var schedule: ScheduleState
     private var lastDelivery = Instant(nanoseconds: .min)
+    /// The spare deviate of the normal jitter's last pair.
+    private var normals = NormalDeviates()
 
     /// A model in its initial state. Schedule windows count from `origin` (the simulator's
     /// `Instant.zero`, or the instant the WAN emulator started). `scheduleSalt` fixes the durations
@@ -146,8 +148,8 @@ public struct LinkDirectionModel: Sendable {
     }
 
     /// max(0, base + J) − base: the jitter actually applied, never making the delay negative.
-    private func propagationJitter(using random: inout some RandomSource) -> TimeSpan {
-        let j = parameters.jitter.sampleNanoseconds(using: &random)
+    private mutating func propagationJitter(using random: inout some RandomSource) -> TimeSpan {
+        let j = parameters.jitter.sampleNanoseconds(using: &random, normals: &normals)
         return TimeSpan(nanoseconds: max(j, -parameters.baseDelay.nanoseconds))
     }
 

@@ -82,22 +82,37 @@ extension RandomSource {
         1 - nextUnitDouble()
     }
 
-    /// A standard normal draw by the Marsaglia polar form of the Box–Muller transform (Marsaglia &
-    /// Bray 1964): (u, v) uniform in the unit disc, s = u² + v², z = u·√(−2 ln s / s). Needs no
-    /// trigonometry; accepts π/4 of the pairs it draws.
-    mutating func nextStandardNormal() -> Double {
-        while true {
-            let u = 2 * nextUnitDouble() - 1
-            let v = 2 * nextUnitDouble() - 1
-            let s = u * u + v * v
-            if s > 0 && s < 1 {
-                return u * (-2 * LinkMath.log(s) / s).squareRoot()
-            }
-        }
-    }
-
     /// An exponential draw with mean 1: −ln U, U in (0, 1].
     mutating func nextStandardExponential() -> Double {
         -LinkMath.log(nextOpenUnitDouble())
+    }
+}
+
+/// Standard normal deviates by the Marsaglia polar form of the Box–Muller transform (Marsaglia &
+/// Bray 1964): (u, v) uniform in the unit disc, s = u² + v², then u·√(−2 ln s / s) and
+/// v·√(−2 ln s / s) are two independent standard normals. No trigonometry; π/4 of the points
+/// drawn are accepted. Both deviates of a pair are used, the second kept for the next draw: half
+/// the logarithms, square roots and uniform draws of using one per pair.
+public struct NormalDeviates: Hashable, Sendable {
+    private var spare: Double?
+
+    public init() {}
+
+    /// The next standard normal deviate.
+    public mutating func next(using random: inout some RandomSource) -> Double {
+        if let spare {
+            self.spare = nil
+            return spare
+        }
+        while true {
+            let u = 2 * random.nextUnitDouble() - 1
+            let v = 2 * random.nextUnitDouble() - 1
+            let s = u * u + v * v
+            if s > 0 && s < 1 {
+                let factor = (-2 * LinkMath.log(s) / s).squareRoot()
+                spare = v * factor
+                return u * factor
+            }
+        }
     }
 }

@@ -42,6 +42,29 @@ import Testing
         #expect(abs(m.variance - sigma * sigma) < 4 * sigma * sigma * (2 / n).squareRoot())
     }
 
+    /// The polar method's pairs are both used (`NormalDeviates`): consecutive draws are
+    /// independent — their correlation is 0 within 4/√N (its standard error under independence is
+    /// 1/√N) — and the two-sided tails are a normal's: P(|J| > σ) = 2(1 − Φ(1)) = 0.31731 and
+    /// P(|J| > 2σ) = 2(1 − Φ(2)) = 0.04550, each within 4 binomial standard errors.
+    @Test func normalJitterPairsAreIndependentWithNormalTails() {
+        let sigma = 5.0
+        let j = Self.delays(.normal(std: .milliseconds(5)), seed: 12).map { $0 - 50 }
+        let n = Double(j.count)
+        let mean = j.reduce(0, +) / n
+        var products = 0.0
+        var squares = 0.0
+        for i in j.indices {
+            squares += (j[i] - mean) * (j[i] - mean)
+            if i > 0 { products += (j[i] - mean) * (j[i - 1] - mean) }
+        }
+        let correlation = products / squares
+        #expect(abs(correlation) < 4 / n.squareRoot())
+        let beyondOne = Double(j.filter { abs($0) > sigma }.count) / n
+        let beyondTwo = Double(j.filter { abs($0) > 2 * sigma }.count) / n
+        #expect(abs(beyondOne - 0.31731) < 4 * binomialStandardError(0.31731, j.count))
+        #expect(abs(beyondTwo - 0.04550) < 4 * binomialStandardError(0.04550, j.count))
+    }
+
     /// Uniform ±a, a = 10 ms: variance a²/3, μ₄ = a⁴/5, so the variance's SE is a²·√(4/(45N)).
     @Test func uniformJitterStaysInItsBandWithItsVariance() {
         var m = Moments()
