@@ -292,8 +292,12 @@ extension TunnelEngine {
         ) {
             $0.put(timestamp)
         }
-        // Probe + report together need under 128 bytes; ride only where they surely fit.
-        if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget {
+        // Probe + report together need under 128 bytes; ride only where they surely fit. The
+        // inlined due test first: most packets carry none, and the call passed the engine's
+        // random source as an existential (projected on every call).
+        if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget,
+            links[i].monitor.hasFrameDue(now: now)
+        {
             while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
         }
         // Through the constant, not a binding (`if let` retained and released the session).
