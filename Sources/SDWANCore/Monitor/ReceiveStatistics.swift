@@ -35,12 +35,13 @@ public struct ReceiveStatistics: Sendable {
 
     public let configuration: Configuration
 
-    // Sequence accounting: slot i holds counter c with c & mask == i. A missing counter's gap time
-    // is when its gap was seen, or `outageMark` when the gap is an outage (settled as neither).
+    // Sequence accounting: slot i holds counter c with c & mask == i: `receivedMark` once c
+    // arrived; while it is missing, when its gap was seen (ns), or `outageMark` when the gap is an
+    // outage (settled as neither). One array: a packet writes and settles one entry.
     private let mask: UInt64
     private static let outageMark = Int64.min
-    private var slotReceived: [Bool]
-    private var slotGapTime: [Int64]
+    private static let receivedMark = Int64.max
+    private var slots: [Int64]
     /// The highest counter received, and the sealed timestamp and arrival time of its packet
     /// (echoed in receiver reports).
     public private(set) var highestCounter: UInt64?
@@ -92,8 +93,7 @@ public struct ReceiveStatistics: Sendable {
         )
         mask = UInt64(configuration.reorderRange - 1)
         self.configuration = configuration
-        slotReceived = [Bool](repeating: false, count: configuration.reorderRange)
-        slotGapTime = [Int64](repeating: 0, count: configuration.reorderRange)
+        slots = [Int64](repeating: 0, count: configuration.reorderRange)
         shortWindow = LossWindow(bucketSpan: configuration.shortBucket, bucketCount: configuration.shortBuckets)
         longWindow = LossWindow(bucketSpan: configuration.longBucket, bucketCount: configuration.longBuckets)
         countWindow = CountLossWindow(capacity: configuration.countWindow)
@@ -124,11 +124,10 @@ public struct ReceiveStatistics: Sendable {
             settledUpTo = counter < range ? 0 : counter
             var gap = settledUpTo
             while gap < counter {
-                markSlot(gap, received: false, now: now)
-                if endsOutage { slotGapTime[Int(gap & mask)] = Self.outageMark }
+                markMissing(gap, outage: endsOutage, now: now)
                 gap += 1
             }
-            markSlot(counter, received: true, now: now)
+            slots[Int(counter & mask)] = Self.receivedMark
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: true)
             settle(now: now)
             return
@@ -142,24 +141,23 @@ public struct ReceiveStatistics: Sendable {
             }
             var gap = max(highest + 1, settledUpTo)
             while gap < counter {
-                markSlot(gap, received: false, now: now)
-                if endsOutage { slotGapTime[Int(gap & mask)] = Self.outageMark }
+                markMissing(gap, outage: endsOutage, now: now)
                 gap += 1
             }
-            markSlot(counter, received: true, now: now)
+            slots[Int(counter & mask)] = Self.receivedMark
             highestCounter = counter
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: true)
         } else if counter >= settledUpTo {
             let slot = Int(counter & mask)
-            if slotReceived[slot] {
+            if slots[slot] == Self.receivedMark {
                 duplicates += 1
                 return
             }
-            slotReceived[slot] = true
+            slots[slot] = Self.receivedMark
             noteArrival(counter: counter, timestamp: timestamp, now: now, isHighest: false)
         } else {
             // Already settled: a second copy if its slot still says received, otherwise late.
-            if highest - counter < range && slotReceived[Int(counter & mask)] {
+            if highest - counter < range && slots[Int(counter & mask)] == Self.receivedMark {
                 duplicates += 1
                 return
             }
@@ -169,10 +167,9 @@ public struct ReceiveStatistics: Sendable {
         settle(now: now)
     }
 
-    private mutating func markSlot(_ counter: UInt64, received: Bool, now: Instant) {
-        let slot = Int(counter & mask)
-        slotReceived[slot] = received
-        slotGapTime[slot] = now.nanoseconds
+    /// Counter `counter` is missing since `now` (or lost to an outage).
+    private mutating func markMissing(_ counter: UInt64, outage: Bool, now: Instant) {
+        slots[Int(counter & mask)] = outage ? Self.outageMark : now.nanoseconds
     }
 
     private mutating func noteArrival(counter: UInt64, timestamp: WireTimestamp, now: Instant, isHighest: Bool) {
@@ -235,12 +232,12 @@ public struct ReceiveStatistics: Sendable {
         guard let highest = highestCounter else { return }
         let tmax = configuration.maxLateness.nanoseconds
         while settledUpTo <= highest {
-            let slot = Int(settledUpTo & mask)
-            if slotReceived[slot] {
+            let entry = slots[Int(settledUpTo & mask)]
+            if entry == Self.receivedMark {
                 settleOne(lost: false, now: now)
-            } else if slotGapTime[slot] == Self.outageMark {
+            } else if entry == Self.outageMark {
                 outageLost += 1
-            } else if now.nanoseconds - slotGapTime[slot] >= tmax {
+            } else if now.nanoseconds - entry >= tmax {
                 settleOne(lost: true, now: now)
             } else {
                 break
@@ -264,11 +261,11 @@ public struct ReceiveStatistics: Sendable {
     /// an outage) are the outage's.
     private mutating func forceSettle(below limit: UInt64, outageAbove: UInt64?, now: Instant) {
         while settledUpTo < limit {
-            let slot = Int(settledUpTo & mask)
-            let isReceived = settledUpTo <= (highestCounter ?? 0) && slotReceived[slot]
+            let entry = slots[Int(settledUpTo & mask)]
+            let isReceived = settledUpTo <= (highestCounter ?? 0) && entry == Self.receivedMark
             if let last = outageAbove, settledUpTo > last {
                 outageLost += 1
-            } else if !isReceived && settledUpTo <= (highestCounter ?? 0) && slotGapTime[slot] == Self.outageMark {
+            } else if !isReceived && settledUpTo <= (highestCounter ?? 0) && entry == Self.outageMark {
                 outageLost += 1
             } else {
                 settleOne(lost: !isReceived, now: now)
@@ -298,9 +295,9 @@ public struct ReceiveStatistics: Sendable {
     /// When the oldest open gap will be settled as lost, `nil` if none is open.
     public var nextSettleDeadline: Instant? {
         guard let highest = highestCounter, settledUpTo <= highest else { return nil }
-        let slot = Int(settledUpTo & mask)
-        guard !slotReceived[slot], slotGapTime[slot] != Self.outageMark else { return nil }
-        return Instant(nanoseconds: slotGapTime[slot]) + configuration.maxLateness
+        let entry = slots[Int(settledUpTo & mask)]
+        guard entry != Self.receivedMark, entry != Self.outageMark else { return nil }
+        return Instant(nanoseconds: entry) + configuration.maxLateness
     }
 
     /// Starts a new count of arrivals for the next report.
