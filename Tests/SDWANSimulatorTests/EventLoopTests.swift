@@ -88,7 +88,8 @@ import Testing
         #expect(popped == expected)
         #expect(queue.isEmpty && queue.count == 0)
         // The copy holds what was pending when it was taken, whatever the original did after.
-        if var (copy, remainder) = copied {
+        if let (taken, remainder) = copied {
+            var copy = taken
             var fromCopy: [Int] = []
             while let (_, event) = copy.popNext() { fromCopy.append(event) }
             #expect(fromCopy == remainder)
