@@ -54,13 +54,17 @@ public struct FrameReader: Sendable {
     /// The next frame, `nil` at the end, or the reason the rest is malformed.
     public mutating func next() -> Result<Frame, ContainerError>? {
         while buffer.readableBytes > 0 {
-            guard let rawType = buffer.readInteger(as: UInt8.self),
-                let length = buffer.readInteger(as: UInt16.self),
-                let body = buffer.readSlice(length: Int(length))
-            else {
+            // Type and length in one raw read (NIO's readInteger checks every field on its own).
+            let fields: (type: UInt8, length: Int)? = buffer.withUnsafeReadableBytes { raw in
+                guard raw.count >= 3, raw.count - 3 >= Int(raw[1]) << 8 | Int(raw[2]) else { return nil }
+                return (raw[0], Int(raw[1]) << 8 | Int(raw[2]))
+            }
+            guard let (rawType, length) = fields else {
                 buffer.moveReaderIndex(to: buffer.writerIndex)
                 return .failure(.truncated)
             }
+            buffer.moveReaderIndex(forwardBy: 3)
+            let body = buffer.readSlice(length: length)!
             if let type = FrameType(rawValue: rawType) { return .success(Frame(type: type, body: body)) }
             if rawType < WireFormat.firstIgnorableFrameType {
                 buffer.moveReaderIndex(to: buffer.writerIndex)
