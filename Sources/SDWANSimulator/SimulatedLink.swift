@@ -37,24 +37,26 @@ public struct SimulatedLink<Datagram> {
         switch verdict {
         case .deliver(let at):
             delays.record(at - now)
-            if let lane {
-                queue.schedule(deliver(consume datagram), at: at, lane: lane)
-            } else {
-                queue.schedule(deliver(consume datagram), at: at)
-            }
+            schedule(deliver(consume datagram), at: at, into: &queue)
         case .deliverTwice(let first, let second):
             delays.record(first - now)
-            if let lane {
-                queue.schedule(deliver(copy datagram), at: first, lane: lane)
-                queue.schedule(deliver(consume datagram), at: second, lane: lane)
-            } else {
-                queue.schedule(deliver(copy datagram), at: first)
-                queue.schedule(deliver(consume datagram), at: second)
-            }
+            schedule(deliver(copy datagram), at: first, into: &queue)
+            schedule(deliver(consume datagram), at: second, into: &queue)
         case .dropped:
             break
         }
         return verdict
+    }
+
+    /// Schedules `event` in this direction's lane when it has one.
+    @inline(__always)
+    private func schedule<Queue: EventScheduling>(_ event: consuming Queue.Event, at: Instant, into queue: inout Queue)
+    {
+        if let lane {
+            queue.schedule(consume event, at: at, lane: lane)
+        } else {
+            queue.schedule(consume event, at: at)
+        }
     }
 
     /// External overrides (the scenario timeline).

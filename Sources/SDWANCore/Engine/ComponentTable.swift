@@ -12,7 +12,8 @@
 /// later as a snapshot (it is a reference: a copy sees later changes), and the table's element
 /// count does not change while an element is being accessed (`append` and `replaceAll` run only
 /// in the engine's start-up and reconfiguration, never from inside a component's method).
-/// Bounds are checked on every access.
+/// Bounds are checked on every access. The simulator's network keeps its per-endpoint drain
+/// depths in one on the same terms.
 public final class ComponentTable<Element>: RandomAccessCollection, MutableCollection {
     @usableFromInline var base: UnsafeMutablePointer<Element>
     @usableFromInline var capacity: Int

@@ -56,8 +56,9 @@ public struct FrameReader: Sendable {
         while buffer.readableBytes > 0 {
             // Type and length in one raw read (NIO's readInteger checks every field on its own).
             let fields: (type: UInt8, length: Int)? = buffer.withUnsafeReadableBytes { raw in
-                guard raw.count >= 3, raw.count - 3 >= Int(raw[1]) << 8 | Int(raw[2]) else { return nil }
-                return (raw[0], Int(raw[1]) << 8 | Int(raw[2]))
+                guard raw.count >= 3 else { return nil }
+                let length = Int(raw[1]) << 8 | Int(raw[2])
+                return raw.count - 3 >= length ? (raw[0], length) : nil
             }
             guard let (rawType, length) = fields else {
                 buffer.moveReaderIndex(to: buffer.writerIndex)
