@@ -159,6 +159,33 @@ import Testing
         #expect(pair.edge.handleDatagram(&replay, linkID: 1, now: pair.now) == .dropped(.replayed))
     }
 
+    /// The replay window remembers every packet a link authenticated, not only its first: after a
+    /// run of five packets opens, a replay of each of them is refused.
+    @Test func replayOfAnyPacketOfALinkIsRefused() {
+        let pair = SessionPair(linkDelays: [0: .milliseconds(5), 1: .milliseconds(5)], seed: 23)
+        pair.establish()
+        var packets: [ByteBuffer] = []
+        for i in 0..<5 {
+            var packet = ByteBuffer()
+            packet.writeRepeatingByte(0, count: WireFormat.transportHeaderLength)
+            WireTimestamp(pair.now).write(to: &packet)
+            packet.writeRepeatingByte(UInt8(i), count: 8)
+            _ = pair.branch.seal(&packet, linkID: 1, now: pair.now)
+            packets.append(packet)
+        }
+        for (i, packet) in packets.enumerated() {
+            var datagram = packet
+            guard case .packet = pair.edge.handleDatagram(&datagram, linkID: 1, now: pair.now) else {
+                Issue.record("packet \(i) must open")
+                return
+            }
+        }
+        for (i, packet) in packets.enumerated() {
+            var replay = packet
+            #expect(pair.edge.handleDatagram(&replay, linkID: 1, now: pair.now) == .dropped(.replayed), "packet \(i)")
+        }
+    }
+
     @Test func wrongVersionOrTypeIsRefusedOnEveryMessage() {
         let (pair, initiation, response) = Self.pendingHandshake()
         for version: UInt8 in [0, 2, 255] {
