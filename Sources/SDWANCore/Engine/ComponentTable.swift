@@ -12,8 +12,8 @@
 /// later as a snapshot (it is a reference: a copy sees later changes), and the table's element
 /// count does not change while an element is being accessed (`append` and `replaceAll` run only
 /// in the engine's start-up and reconfiguration, never from inside a component's method).
-/// Bounds are checked on every access. The simulator's network keeps its per-endpoint drain
-/// depths in one on the same terms.
+/// Bounds are checked on every access. On the same terms a transport session keeps its send
+/// counters and replay windows in tables, and the simulator's network its drain depths.
 public final class ComponentTable<Element>: RandomAccessCollection, MutableCollection {
     @usableFromInline var base: UnsafeMutablePointer<Element>
     @usableFromInline var capacity: Int

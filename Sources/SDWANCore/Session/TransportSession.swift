@@ -31,12 +31,14 @@ public final class TransportSession {
     public let isInitiator: Bool
     private let sendKey: SecretBytes
     private let receiveKey: SecretBytes
-    /// Next counter per link id (256 link ids: 2 KiB, allocated once per session).
-    // Confined to the engine's thread like the engine itself: no dynamic exclusivity checks.
-    @exclusivity(unchecked) private var sendCounters = [UInt64](repeating: 0, count: 256)
+    /// Next counter per link id (256 link ids: 2 KiB, allocated once per session). Counters and
+    /// replay windows are `ComponentTable`s changed in place: as arrays, every packet sealed or
+    /// opened checked a buffer's uniqueness for each change.
+    private let sendCounters = ComponentTable<UInt64>([UInt64](repeating: 0, count: 256))
     /// Link id → 1 + index into `windows`; 0 = no packet authenticated on that link yet.
+    // Confined to the engine's thread like the engine itself: no dynamic exclusivity checks.
     @exclusivity(unchecked) private var windowSlot = [UInt16](repeating: 0, count: 256)
-    @exclusivity(unchecked) private var windows: [ReplayWindow] = []
+    private let windows = ComponentTable<ReplayWindow>()
     /// The greatest counter used on any link: drives rekey-after-messages.
     @exclusivity(unchecked) public private(set) var greatestSendCounter: UInt64 = 0
     /// A 64-bit identifier of the sending key: BLAKE2b-64("sdwan key id" ‖ key), one-way, for tests
