@@ -92,9 +92,15 @@ public struct EventQueue<Event>: EventScheduling {
             var c = Lane(capacity: capacity)
             c.busy = busy
             c.lastAt = lastAt
-            for i in 0..<count { (c.ring + i).initialize(to: ring[(start + i) % capacity]) }
+            copyKeys(to: c.ring)
             c.count = count
             return c
+        }
+
+        /// Copies the ring's keys, oldest first, to the start of `target` (room for `count`).
+        @usableFromInline
+        func copyKeys(to target: UnsafeMutablePointer<Key>) {
+            for i in 0..<count { (target + i).initialize(to: ring[(start + i) % capacity]) }
         }
 
         @inlinable @inline(__always)
@@ -106,16 +112,15 @@ public struct EventQueue<Event>: EventScheduling {
             count += 1
         }
 
+        /// Doubles the full ring.
         @usableFromInline
         mutating func grow() {
-            if count == capacity {
-                let grown = UnsafeMutablePointer<Key>.allocate(capacity: capacity * 2)
-                for i in 0..<count { (grown + i).initialize(to: ring[(start + i) % capacity]) }
-                ring.deallocate()
-                ring = grown
-                start = 0
-                capacity *= 2
-            }
+            let grown = UnsafeMutablePointer<Key>.allocate(capacity: capacity * 2)
+            copyKeys(to: grown)
+            ring.deallocate()
+            ring = grown
+            start = 0
+            capacity *= 2
         }
 
         @inlinable @inline(__always)
