@@ -143,6 +143,30 @@ import Testing
         #expect(throws: ContainerError.truncated) { try cut.next()?.get() }
     }
 
+    /// The last frame's body is the reader's buffer itself, handed over with its reader index at
+    /// the body (no slice); earlier frames are slices. Either way a body is exactly its frame's bytes.
+    @Test func lastFrameBodyIsTheBufferItselfAndExactlyItsBytes() throws {
+        var frames = ByteBufferAllocator().buffer(capacity: 64)
+        frames.writeFrame(.probe) { $0.writeInteger(UInt32(7)) }
+        frames.writeFrame(.data) { $0.writeBytes([1, 2, 3]) }
+        var reader = FrameReader(frames)
+        let probe = try #require(try reader.next()?.get())
+        #expect(probe.body.readerIndex == 0 && probe.body.readableBytesView.elementsEqual([0, 0, 0, 7]))
+        let data = try #require(try reader.next()?.get())
+        #expect(data.type == .data && data.body.readableBytesView.elementsEqual([1, 2, 3]))
+        #expect(data.body.readerIndex == 3 + 4 + 3)  // inside the packet's buffer
+        #expect(reader.next() == nil)
+
+        // Trailing ignorable bytes: the data frame is not the last, so it is a slice of its bytes.
+        var trailing = ByteBufferAllocator().buffer(capacity: 64)
+        trailing.writeFrame(.data) { $0.writeBytes([4, 5]) }
+        trailing.writeBytes([0x90, 0x00, 0x01, 0xCC])
+        var second = FrameReader(trailing)
+        let sliced = try #require(try second.next()?.get())
+        #expect(sliced.body.readerIndex == 0 && sliced.body.readableBytesView.elementsEqual([4, 5]))
+        #expect(second.next() == nil)
+    }
+
     @Test func emptyPayloadSealsAndOpens() throws {
         let key = Self.key()
         var buffer = ByteBufferAllocator().buffer(capacity: 64)

@@ -61,33 +61,33 @@ public struct FlowReorder: Sendable {
     public mutating func receive(
         flowID: UInt16,
         sequence: UInt32,
-        packet: ByteBuffer,
+        packet: consuming ByteBuffer,
         recovered: Bool,
         now: Instant,
-        deliver: (ByteBuffer, Bool) -> Void
+        deliver: (consuming ByteBuffer, Bool) -> Void
     ) {
         let f = Int(flowID) % Self.flowBuckets
         guard let expected = flows[f].expected else {
             flows[f].expected = sequence &+ 1
-            deliver(packet, recovered)
+            deliver(consume packet, recovered)
             return
         }
         let distance = Int32(bitPattern: sequence &- expected)
         if distance < 0 {
             counters.late &+= 1
-            if deliverLate { deliver(packet, recovered) } else { counters.lateDropped &+= 1 }
+            if deliverLate { deliver(consume packet, recovered) } else { counters.lateDropped &+= 1 }
             return
         }
         if distance == 0 {
             flows[f].expected = sequence &+ 1
-            deliver(packet, recovered)
+            deliver(consume packet, recovered)
             release(f, now: now, deliver: deliver)
             return
         }
         // Ahead of a gap: wait, in sequence order.
         let index = flows[f].held.firstIndex { Int32(bitPattern: $0.sequence &- sequence) >= 0 } ?? flows[f].held.count
         if index < flows[f].held.count && flows[f].held[index].sequence == sequence { return }  // a copy
-        flows[f].held.insert(Held(sequence: sequence, packet: packet, recovered: recovered), at: index)
+        flows[f].held.insert(Held(sequence: sequence, packet: consume packet, recovered: recovered), at: index)
         heldTotal += 1
         counters.held &+= 1
         if flows[f].holdingSince == nil { setHolding(f, since: now) }
@@ -98,7 +98,7 @@ public struct FlowReorder: Sendable {
     }
 
     /// Skips the gaps whose hold ran out at `now`.
-    public mutating func handleTimeout(now: Instant, hold: TimeSpan, deliver: (ByteBuffer, Bool) -> Void) {
+    public mutating func handleTimeout(now: Instant, hold: TimeSpan, deliver: (consuming ByteBuffer, Bool) -> Void) {
         guard heldTotal > 0 else { return }
         // In ascending flow order (the order deliveries come out in), each flow at most once.
         var last = -1
@@ -128,14 +128,14 @@ public struct FlowReorder: Sendable {
     public var heldCount: Int { heldTotal }
 
     /// Gives up on the gap in front of flow `f`'s first held packet and delivers what follows it.
-    private mutating func skipGap(_ f: Int, now: Instant, deliver: (ByteBuffer, Bool) -> Void) {
+    private mutating func skipGap(_ f: Int, now: Instant, deliver: (consuming ByteBuffer, Bool) -> Void) {
         guard let first = flows[f].held.first else { return }
         flows[f].expected = first.sequence
         release(f, now: now, deliver: deliver)
     }
 
     /// Delivers the held packets that are now in order; re-arms or clears the flow's hold.
-    private mutating func release(_ f: Int, now: Instant, deliver: (ByteBuffer, Bool) -> Void) {
+    private mutating func release(_ f: Int, now: Instant, deliver: (consuming ByteBuffer, Bool) -> Void) {
         var delivered = 0
         while delivered < flows[f].held.count, flows[f].held[delivered].sequence == flows[f].expected {
             deliver(flows[f].held[delivered].packet, flows[f].held[delivered].recovered)

@@ -179,8 +179,9 @@ public final class HubEndpoint {
 
     // MARK: Inputs
 
-    /// A datagram that arrived on listener `listener` from `source`.
-    public func handleDatagram(_ datagram: ByteBuffer, listener: Int, source: UDPEndpoint, now: Instant) {
+    /// A datagram that arrived on listener `listener` from `source`. Pass its last reference
+    /// (`consume`): a transport packet is opened in place and handed on without a copy.
+    public func handleDatagram(_ datagram: consuming ByteBuffer, listener: Int, source: UDPEndpoint, now: Instant) {
         var buffer = datagram
         switch buffer.getInteger(at: buffer.readerIndex, as: UInt8.self).flatMap(MessageType.init(rawValue:)) {
         case .handshakeInitiation:
@@ -210,7 +211,7 @@ public final class HubEndpoint {
             switch branches[b].session.open(&buffer, header: header, now: now) {
             case .success(let opened):
                 branches[b].listeners[Int(opened.linkID)] = listener
-                branches[b].engine.handleOpened(buffer, packet: opened, source: source, now: now)
+                branches[b].engine.handleOpened(consume buffer, packet: opened, source: source, now: now)
             case .failure:
                 count(.openFailed)
             }
@@ -264,13 +265,10 @@ public final class HubEndpoint {
     func drain(_ b: Int, now: Instant) {
         let engine = branches[b].engine
         while let t = engine.pollTransmit() {
+            let (listener, destination, dscp) = (branches[b].listeners[Int(t.linkID)], t.destination, t.dscp)
+            // `consume`: the datagram moves on (a copy was a retain and a release per datagram).
             transmits.append(
-                HubTransmit(
-                    listener: branches[b].listeners[Int(t.linkID)],
-                    destination: t.destination,
-                    datagram: t.datagram,
-                    dscp: t.dscp
-                )
+                HubTransmit(listener: listener, destination: destination, datagram: (consume t).datagram, dscp: dscp)
             )
         }
         while let event = engine.pollEvent() {

@@ -2,16 +2,17 @@ import NIOCore
 
 extension TunnelEngine {
     /// A datagram from the hub on one of the edge's links.
-    public func handleDatagram(_ datagram: ByteBuffer, linkID: UInt8, source: UDPEndpoint, now: Instant) {
+    /// Pass the datagram's last reference (`consume`): it is opened in place and its frames are
+    /// read as slices of it, without a copy.
+    public func handleDatagram(_ datagram: consuming ByteBuffer, linkID: UInt8, source: UDPEndpoint, now: Instant) {
         inputArrived()
-        guard let session = edgeSession else {
-            preconditionFailure("the hub endpoint opens datagrams and calls handleOpened")
-        }
+        precondition(edgeSession != nil, "the hub endpoint opens datagrams and calls handleOpened")
         var buffer = datagram
-        switch session.handleDatagram(&buffer, linkID: linkID, now: now) {
+        // Through the constant, not a binding (`guard let` retained and released the session).
+        switch edgeSession!.handleDatagram(&buffer, linkID: linkID, now: now) {
         case .packet(let opened):
             drainSession(now: now)
-            process(buffer, opened: opened, source: source, now: now)
+            process(consume buffer, opened: opened, source: source, now: now)
         case .handshakeCompleted, .dropped:
             drainSession(now: now)
         }
@@ -21,15 +22,23 @@ extension TunnelEngine {
     /// A transport packet the hub endpoint opened with this tunnel's keys (readable bytes:
     /// timestamp ‖ frames). Only packets that passed AEAD and the replay window get here, so the
     /// source may move this link's endpoint (a NAT rebinding).
-    public func handleOpened(_ payload: ByteBuffer, packet: OpenedPacket, source: UDPEndpoint, now: Instant) {
+    public func handleOpened(
+        _ payload: consuming ByteBuffer,
+        packet: OpenedPacket,
+        source: UDPEndpoint,
+        now: Instant
+    ) {
         inputArrived()
         drainSession(now: now)
-        process(payload, opened: packet, source: source, now: now)
+        process(consume payload, opened: packet, source: source, now: now)
         flush(now: now)
     }
 
-    func process(_ payload: ByteBuffer, opened: OpenedPacket, source: UDPEndpoint, now: Instant) {
+    /// Owns `payload`: the frame reader takes it over, so no frame slice copies the buffer's
+    /// reference more than once (each copy was a retain and release per packet).
+    func process(_ payload: consuming ByteBuffer, opened: OpenedPacket, source: UDPEndpoint, now: Instant) {
         var buffer = payload
+        let payloadBytes = buffer.readableBytes
         let i: Int
         if let known = slot(opened.linkID) {
             i = known
@@ -60,7 +69,7 @@ extension TunnelEngine {
         touchLink(i)
         links[i].packetsReceived &+= 1
         links[i].bytesReceived &+= UInt64(
-            payload.readableBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
+            payloadBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
         )
         if let last = links[i].lastReceiverIndex, last != opened.receiverIndex {
             links[i].monitor.handleReceiveCounterReset()
@@ -78,7 +87,7 @@ extension TunnelEngine {
                 updateInnerMTU()
             }
         }
-        var reader = FrameReader(buffer)
+        var reader = FrameReader(consume buffer)
         var current = i
         while case .success(let frame)? = reader.next() {
             handleFrame(frame, link: current, now: now)
@@ -91,10 +100,10 @@ extension TunnelEngine {
         reselect(now: now)
     }
 
-    func handleFrame(_ frame: Frame, link i: Int, now: Instant) {
+    func handleFrame(_ frame: consuming Frame, link i: Int, now: Instant) {
         switch frame.type {
         case .data:
-            receiveData(frame.body, now: now)
+            receiveData((consume frame).body, now: now)
         case .parity:
             guard let classID = frame.body.getInteger(at: frame.body.readerIndex, as: UInt8.self),
                 Int(classID) < classes.count, classes[Int(classID)].hasDecoder()
@@ -125,8 +134,9 @@ extension TunnelEngine {
         }
     }
 
-    func receiveData(_ frameBody: ByteBuffer, now: Instant) {
+    func receiveData(_ frameBody: consuming ByteBuffer, now: Instant) {
         var body = frameBody
+        let (frameStart, frameLength) = (body.readerIndex, body.readableBytes)
         let header: DataFrameHeader
         switch DataFrameHeader.read(from: &body) {
         case .success(let h): header = h
@@ -142,10 +152,12 @@ extension TunnelEngine {
         if let fecSequence = header.fecSequence, classes[c].hasDecoder() {
             // The decoder's timers change; a class without one has no timer a member moves.
             touchClass(c)
-            let member = frameBody.getSlice(
-                at: frameBody.readerIndex + header.memberOffset,
-                length: frameBody.readableBytes - header.memberOffset
-            )!
+            // The member starts inside the header just read (NIO's `getSlice` reads only readable
+            // bytes): step back to it for the slice.
+            let afterHeader = body.readerIndex
+            body.moveReaderIndex(to: frameStart + header.memberOffset)
+            let member = body.getSlice(at: body.readerIndex, length: frameLength - header.memberOffset)!
+            body.moveReaderIndex(to: afterHeader)
             switch classes[c].decoder!.receiveMember(sequence: fecSequence, payload: member, now: now) {
             case .deliver, .tooOld: break
             case .duplicate:
@@ -162,7 +174,7 @@ extension TunnelEngine {
                 return
             }
         }
-        deliver(body, member: header.member, classIndex: c, recovered: false, now: now)
+        deliver(consume body, member: header.member, classIndex: c, recovered: false, now: now)
         if header.fecSequence != nil { drainRecovered(c, now: now) }
     }
 
@@ -175,20 +187,28 @@ extension TunnelEngine {
                 count(.malformedFrame)
                 continue
             }
-            deliver(member, member: header, classIndex: c, recovered: true, now: now)
+            deliver(consume member, member: header, classIndex: c, recovered: true, now: now)
         }
     }
 
     /// Dedupe by tunnel sequence, restore the flow's order (striped classes), then hand the inner
     /// packet to the local side.
-    func deliver(_ packet: ByteBuffer, member: DataMemberHeader, classIndex c: Int, recovered: Bool, now: Instant) {
+    /// Owns `packet` (the frame's body, often the datagram's own buffer: `FrameReader.next`) and
+    /// moves it on into the reorder stage or the delivery queue, without a copy.
+    func deliver(
+        _ packet: consuming ByteBuffer,
+        member: DataMemberHeader,
+        classIndex c: Int,
+        recovered: Bool,
+        now: Instant
+    ) {
         switch dedupe.accept(member.tunnelSequence) {
         case .new:
             // Counted here rather than on release, so that a rebuild held in the reorder stage is
             // counted before its original can arrive and take it back.
             if recovered { classes[c].counters.recoveredByFEC &+= 1 }
             guard let flow = member.flow else {
-                release(packet, classIndex: c, recovered: recovered)
+                release(consume packet, classIndex: c, recovered: recovered)
                 return
             }
             // Only the reorder stage's timers change (dedupe and counters have none).
@@ -199,10 +219,10 @@ extension TunnelEngine {
             classes[c].reorder!.receive(
                 flowID: flow.id,
                 sequence: flow.sequence,
-                packet: packet,
+                packet: consume packet,
                 recovered: recovered,
                 now: now
-            ) { packet, recovered in release(packet, classIndex: c, recovered: recovered) }
+            ) { packet, recovered in release(consume packet, classIndex: c, recovered: recovered) }
         case .duplicate:
             classes[c].counters.duplicatesDropped &+= 1
             count(.duplicate)
@@ -212,7 +232,7 @@ extension TunnelEngine {
     }
 
     /// The last step of the receive path: count and queue for the local side.
-    func release(_ packet: ByteBuffer, classIndex c: Int, recovered: Bool) {
+    func release(_ packet: consuming ByteBuffer, classIndex c: Int, recovered: Bool) {
         classes[c].counters.delivered &+= 1
         deliveries.append(Delivery(packet: packet, classIndex: c, recovered: recovered))
     }
@@ -222,7 +242,7 @@ extension TunnelEngine {
         touchClass(c)
         guard classes[c].reorder != nil else { return }
         classes[c].reorder!.handleTimeout(now: now, hold: classes[c].reorderHold) { packet, recovered in
-            release(packet, classIndex: c, recovered: recovered)
+            release(consume packet, classIndex: c, recovered: recovered)
         }
     }
 

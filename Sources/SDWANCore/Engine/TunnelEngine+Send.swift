@@ -132,7 +132,7 @@ extension TunnelEngine {
         let outerDSCP = classes[c].outerDSCP ?? dscp
         if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
         if let single {
-            enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: single, now: now)
+            enqueue(QueuedPacket(payload: consume buffer, classIndex: c, dscp: outerDSCP), onLink: single, now: now)
         } else {
             for link in choice.links {
                 enqueue(QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP), onLink: link, now: now)
@@ -269,17 +269,20 @@ extension TunnelEngine {
             // dequeue changes nothing).
             if !links[i].shaper.isEmpty {
                 touchLink(i)
-                while var (item, _) = links[i].shaper.dequeue(now: now) {
-                    // The queue gave up its reference: the buffer is unique, so sealing in place copies nothing.
-                    send(&item.payload, onLink: i, classIndex: item.classIndex, dscp: item.dscp, now: now)
+                while let (item, _) = links[i].shaper.dequeue(now: now) {
+                    // The queue gave up its reference: the buffer is unique, so sealing in place
+                    // copies nothing, and `send` moves it on into the transmit queue.
+                    let (payload, classIndex, dscp) = (consume item).parts()
+                    send(consume payload, onLink: i, classIndex: classIndex, dscp: dscp, now: now)
                 }
             }
             if monitors { sendMonitorFrames(onLink: i, now: now) }
         }
     }
 
-    /// Writes the timestamp, lets monitor frames ride when there is room, seals and queues.
-    func send(_ payload: inout ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
+    /// Writes the timestamp, lets monitor frames ride when there is room, seals and queues (the
+    /// buffer moves into the transmit queue: pass its last reference).
+    func send(_ payload: consuming ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
         guard let destination = links[i].destination else {
             count(.noDestination)
             return
@@ -319,7 +322,7 @@ extension TunnelEngine {
             classes[classIndex].counters.wireBytes &+= UInt64(payload.readableBytes)
         }
         transmits.append(
-            Transmit(linkID: links[i].configuration.id, destination: destination, datagram: payload, dscp: dscp)
+            Transmit(linkID: links[i].configuration.id, destination: destination, datagram: consume payload, dscp: dscp)
         )
     }
 
@@ -350,7 +353,7 @@ extension TunnelEngine {
         guard monitorScratch.readableBytes > empty else { return }
         var packet = ByteBufferAllocator().buffer(capacity: monitorScratch.readableBytes + WireFormat.tagLength)
         packet.writeImmutableBuffer(monitorScratch)
-        send(&packet, onLink: i, classIndex: nil, dscp: 0, now: now)
+        send(consume packet, onLink: i, classIndex: nil, dscp: 0, now: now)
     }
 
     /// The edge tells the hub about its links after each handshake (CONTROL, link announcement).
@@ -374,7 +377,7 @@ extension TunnelEngine {
             var buffer = ByteBufferAllocator().buffer(capacity: 64 + 48 * links.count)
             buffer.writeRepeatingByte(0, count: WireFormat.transportHeaderLength + WireFormat.timestampLength)
             buffer.writeFrame(.control) { announcement.write(to: &$0) }
-            send(&buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
+            send(consume buffer, onLink: i, classIndex: nil, dscp: 0, now: now)
         }
     }
 

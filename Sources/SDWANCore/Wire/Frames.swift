@@ -27,9 +27,10 @@ public struct Frame: Sendable {
 /// (type ≥ 0x80) are skipped; an unknown mandatory frame or a length past the end is an error,
 /// and the caller drops the whole packet.
 public struct FrameReader: Sendable {
-    private var buffer: ByteBuffer
+    /// The frames not read yet; `nil` once the last frame took the buffer itself.
+    private var buffer: ByteBuffer?
 
-    public init(_ frames: ByteBuffer) { buffer = frames }
+    public init(_ frames: consuming ByteBuffer) { buffer = frames }
 
     /// Why `frames` would stop a `FrameReader` with a failure, or `nil` when every frame reads:
     /// the same walk as `next()`, over the raw bytes and without making a slice per frame (a
@@ -52,25 +53,32 @@ public struct FrameReader: Sendable {
     }
 
     /// The next frame, `nil` at the end, or the reason the rest is malformed.
+    /// The last frame's body is the reader's buffer itself (its reader index at the body), handed
+    /// over rather than sliced: most packets carry one frame, and a slice was one more reference
+    /// to the buffer (a retain and a release per packet). Read a body from its `readerIndex`.
     public mutating func next() -> Result<Frame, ContainerError>? {
-        while buffer.readableBytes > 0 {
+        while let readable = buffer?.readableBytes, readable > 0 {
             // Type and length in one raw read (NIO's readInteger checks every field on its own).
-            let fields: (type: UInt8, length: Int)? = buffer.withUnsafeReadableBytes { raw in
+            let fields: (type: UInt8, length: Int)? = buffer!.withUnsafeReadableBytes { raw in
                 guard raw.count >= 3 else { return nil }
                 let length = Int(raw[1]) << 8 | Int(raw[2])
                 return raw.count - 3 >= length ? (raw[0], length) : nil
             }
             guard let (rawType, length) = fields else {
-                buffer.moveReaderIndex(to: buffer.writerIndex)
+                buffer = nil
                 return .failure(.truncated)
             }
-            buffer.moveReaderIndex(forwardBy: 3)
-            let body = buffer.readSlice(length: length)!
-            if let type = FrameType(rawValue: rawType) { return .success(Frame(type: type, body: body)) }
-            if rawType < WireFormat.firstIgnorableFrameType {
-                buffer.moveReaderIndex(to: buffer.writerIndex)
-                return .failure(.unknownFrameType)
+            guard let type = FrameType(rawValue: rawType) else {
+                if rawType < WireFormat.firstIgnorableFrameType {
+                    buffer = nil
+                    return .failure(.unknownFrameType)
+                }
+                buffer!.moveReaderIndex(forwardBy: 3 + length)
+                continue
             }
+            buffer!.moveReaderIndex(forwardBy: 3)
+            if length == readable - 3 { return .success(Frame(type: type, body: buffer.take()!)) }
+            return .success(Frame(type: type, body: buffer!.readSlice(length: length)!))
         }
         return nil
     }
