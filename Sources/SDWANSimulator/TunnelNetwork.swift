@@ -170,10 +170,10 @@ public final class TunnelNetwork {
             // Consumed: the datagram moves out of the step instead of being retained beside it.
             switch consume step {
             case .event(.datagramToHub(let b, let l, let datagram)):
-                hub.handleDatagram(datagram, listener: 0, source: links[b][l].address, now: now)
+                hub.handleDatagram(consume datagram, listener: 0, source: links[b][l].address, now: now)
                 drainHub(now: now)
             case .event(.datagramToEdge(let b, let l, let datagram)):
-                edges[b].handleDatagram(datagram, linkID: links[b][l].id, source: hubAddress, now: now)
+                edges[b].handleDatagram(consume datagram, linkID: links[b][l].id, source: hubAddress, now: now)
                 drainEdge(b, now: now)
             case .event(.action(let id)):
                 onAction(id, now)
@@ -207,7 +207,8 @@ public final class TunnelNetwork {
             guard let l = links[b].firstIndex(where: { $0.id == t.linkID }) else { continue }
             datagramsCarried &+= 1
             let size = t.datagram.readableBytes + (t.destination.address.isV4 ? 28 : 48)
-            links[b][l].up.send(t.datagram, size: size, at: now, into: &simulation) {
+            // `consume`: the datagram moves into the link (a copy was a retain and a release).
+            links[b][l].up.send((consume t).datagram, size: size, at: now, into: &simulation) {
                 .datagramToHub(branch: b, link: l, datagram: $0)
             }
         }
@@ -241,7 +242,7 @@ public final class TunnelNetwork {
             }
             datagramsCarried &+= 1
             let size = t.datagram.readableBytes + (t.destination.address.isV4 ? 28 : 48)
-            links[b][l].down.send(t.datagram, size: size, at: now, into: &simulation) {
+            links[b][l].down.send((consume t).datagram, size: size, at: now, into: &simulation) {
                 .datagramToEdge(branch: b, link: l, datagram: $0)
             }
         }

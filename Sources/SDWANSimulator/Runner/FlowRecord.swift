@@ -3,13 +3,15 @@ import SDWANCore
 
 /// One direction of one flow: what it sent and what arrived, by sequence number.
 final class FlowRecord {
-    enum Source {
+    enum Source: Equatable {
         case constantRate(interval: TimeSpan)
         /// The request half of a transaction flow; `responses` is the flow id of its down half.
         case transactionRequests(meanInterval: TimeSpan, packets: Int, responses: Int)
         /// The response half: sends when a request's last packet arrives.
         case transactionResponses(packets: Int)
-        case bulk(AIMDWindow)
+        /// A bulk flow; its window is `bulkWindow` (a payload here was copied, array and all,
+        /// each time a delivery or tick switched over the source).
+        case bulk
     }
 
     let id: Int
@@ -26,7 +28,7 @@ final class FlowRecord {
     // Touched on every packet of the flow, on one thread: no dynamic exclusivity checks.
     @exclusivity(unchecked) var source: Source
     /// A bulk flow's window, kept out of `source` so it is changed in place (taking it out of the
-    /// enum and putting it back copied it on every packet and acknowledgement).
+    /// enum and putting it back copied it on every packet and acknowledgement); `nil` for the others.
     @exclusivity(unchecked) private var bulkWindow: AIMDWindow?
     var classIndex = 0
     var entry = 0
@@ -50,8 +52,10 @@ final class FlowRecord {
         start: Instant,
         stop: Instant,
         source: Source,
+        bulkWindow: AIMDWindow? = nil,
         random: SeededRandomSource
     ) {
+        precondition((bulkWindow != nil) == (source == .bulk), "a bulk flow, and only one, has a window")
         self.id = id
         self.kind = kind
         self.branch = branch
@@ -62,18 +66,15 @@ final class FlowRecord {
         self.port = spec.port
         self.start = start
         self.stop = stop
-        if case .bulk(let window) = source {
-            self.bulkWindow = window
-            self.source = .bulk(AIMDWindow(maxWindow: 0, paceInterval: .zero))  // the kind only
-        } else {
-            self.source = source
-        }
+        self.source = source
+        self.bulkWindow = bulkWindow
         self.random = random
     }
 
     /// Runs `body` on a bulk flow's window in place (`nil` for other flows).
     func withBulkWindow<R>(_ body: (inout AIMDWindow) -> R) -> R? {
-        guard case .some = bulkWindow else { return nil }
+        // The kind, not the optional: testing `bulkWindow` copied the window, array and all.
+        guard source == .bulk else { return nil }
         return body(&bulkWindow!)
     }
 

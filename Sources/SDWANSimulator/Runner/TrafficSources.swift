@@ -78,7 +78,8 @@ extension ScenarioRun {
                                 size: size,
                                 start: start,
                                 stop: stop,
-                                source: .bulk(AIMDWindow(maxWindow: window, paceInterval: pace))
+                                source: .bulk,
+                                bulkWindow: AIMDWindow(maxWindow: window, paceInterval: pace)
                             )
                         }
                     }
@@ -110,7 +111,8 @@ extension ScenarioRun {
         size: Int,
         start: Instant,
         stop: Instant,
-        source: FlowRecord.Source
+        source: FlowRecord.Source,
+        bulkWindow: AIMDWindow? = nil
     ) -> FlowRecord {
         let flow = FlowRecord(
             id: flows.count,
@@ -122,6 +124,7 @@ extension ScenarioRun {
             start: start,
             stop: stop,
             source: source,
+            bulkWindow: bulkWindow,
             random: random.derived(10_000 + UInt64(flows.count))
         )
         var probe = classifier
