@@ -17,14 +17,15 @@ extension ByteBuffer {
         }
     }
 
-    /// Appends `length` bytes of big-endian fields in one access (see `setFields`).
+    /// Appends `length` bytes of big-endian fields in one access (see `setFields`). The writer
+    /// index moves first and the fields are set in place: NIO's `writeWithUnsafeMutableBytes`
+    /// sliced its buffer pointer through an unspecialised `dropFirst` (~60 instructions a call).
     @inline(__always)
     mutating func writeFields(length: Int, _ body: (inout FieldWriter) -> Void) {
-        writeWithUnsafeMutableBytes(minimumWritableBytes: length) { raw in
-            var writer = FieldWriter(base: raw.baseAddress!, length: length)
-            body(&writer)
-            return length
-        }
+        if writableBytes < length { reserveCapacity(minimumWritableBytes: length) }
+        let index = writerIndex
+        moveWriterIndex(forwardBy: length)
+        setFields(at: index, length: length, body)
     }
 }
 
