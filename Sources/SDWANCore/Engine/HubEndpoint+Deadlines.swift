@@ -42,7 +42,11 @@ extension HubEndpoint {
             // A loop, not `compactMap(…).min()`: this runs after every input and must not allocate.
             var earliest: Instant?
             for b in branches.indices {
-                if let d = branches[b].engine.nextDeadline(), earliest == nil || d < earliest! { earliest = d }
+                // Borrowed, not retained (asking changes no branch; see `drain`).
+                let deadline = Unmanaged.passUnretained(branches[b].engine)._withUnsafeGuaranteedRef {
+                    $0.nextDeadline()
+                }
+                if let d = deadline, earliest == nil || d < earliest! { earliest = d }
             }
             return earliest
         }

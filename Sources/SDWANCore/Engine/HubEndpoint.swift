@@ -263,7 +263,13 @@ public final class HubEndpoint {
     /// Moves a branch engine's outputs into the endpoint's queues, applying cryptokey routing to
     /// what the branch sent.
     func drain(_ b: Int, now: Instant) {
-        let engine = branches[b].engine
+        // The engine is borrowed, not retained, for the drain: nothing a drain does adds or
+        // removes a branch, so it outlives the call (a retain and a release per drain were ~0.5 %
+        // of a simulation).
+        Unmanaged.passUnretained(branches[b].engine)._withUnsafeGuaranteedRef { drain(b, engine: $0, now: now) }
+    }
+
+    private func drain(_ b: Int, engine: TunnelEngine, now: Instant) {
         while let t = engine.pollTransmit() {
             let (listener, destination, dscp) = (branches[b].listeners[Int(t.linkID)], t.destination, t.dscp)
             // `consume`: the datagram moves on (a copy was a retain and a release per datagram).

@@ -186,7 +186,11 @@ public final class ScenarioRun {
         if marker.flow & InnerPackets.ackBit != 0 {
             let f = Int(marker.flow & ~InnerPackets.ackBit)
             guard f < flows.count else { return }
-            acknowledged(flows[f], sequence: marker.sequence, sentAt: marker.sentAt, now: now)
+            // Borrowed, not retained: flows and their class entries are all made before the run
+            // and live as long as it (a retain and a release per delivery each).
+            Unmanaged.passUnretained(flows[f])._withUnsafeGuaranteedRef { flow in
+                acknowledged(flow, sequence: marker.sequence, sentAt: marker.sentAt, now: now)
+            }
             return
         }
         let f = Int(marker.flow)
@@ -194,12 +198,23 @@ public final class ScenarioRun {
             unmarkedDeliveries &+= 1
             return
         }
-        let flow = flows[f]
+        Unmanaged.passUnretained(flows[f])._withUnsafeGuaranteedRef { flow in
+            Unmanaged.passUnretained(entries[flow.entry])._withUnsafeGuaranteedRef { entry in
+                delivered(marker, of: flow, entry: entry, at: now)
+            }
+        }
+    }
+
+    private func delivered(
+        _ marker: (flow: UInt32, sequence: UInt32, sentAt: Instant, aux: UInt32),
+        of flow: FlowRecord,
+        entry: ClassStatistics,
+        at now: Instant
+    ) {
         guard flow.recordDelivery(marker.sequence, at: now) else {
             duplicateDeliveries &+= 1
             return
         }
-        let entry = entries[flow.entry]
         entry.delays.record(now - marker.sentAt)
         entry.deliveredBytes &+= UInt64(flow.size)
         sampler?.delivered(entry: flow.entry, sentAt: marker.sentAt, delay: now - marker.sentAt)
