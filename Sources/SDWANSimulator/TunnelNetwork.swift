@@ -150,10 +150,15 @@ public final class TunnelNetwork {
     /// (`consume`) so the engine builds the datagram in the packet's own buffer without a copy.
     public func sendFromEdge(_ b: Int, _ packet: consuming ByteBuffer, classIndex: Int? = nil) {
         let now = simulation.now
-        if let classIndex {
-            edges[b].handleInnerPacket(consume packet, classIndex: classIndex, now: now)
-        } else {
-            edges[b].handleInnerPacket(consume packet, now: now)
+        // The engine borrowed (see `drainEdge`); the packet moves in through an optional, since a
+        // closure cannot consume what it captures.
+        var moving: ByteBuffer? = consume packet
+        Unmanaged.passUnretained(edges[b])._withUnsafeGuaranteedRef { engine in
+            if let classIndex {
+                engine.handleInnerPacket(moving.take()!, classIndex: classIndex, now: now)
+            } else {
+                engine.handleInnerPacket(moving.take()!, now: now)
+            }
         }
         drainEdge(b, now: now)
     }
@@ -161,7 +166,8 @@ public final class TunnelNetwork {
     /// An inner packet from the data centre at the current instant.
     public func sendFromHub(_ packet: consuming ByteBuffer) {
         let now = simulation.now
-        hub.handleInnerPacket(consume packet, now: now)
+        var moving: ByteBuffer? = consume packet  // see `sendFromEdge`
+        Unmanaged.passUnretained(hub)._withUnsafeGuaranteedRef { $0.handleInnerPacket(moving.take()!, now: now) }
         drainHub(now: now)
     }
 
@@ -170,22 +176,36 @@ public final class TunnelNetwork {
         while let (now, step) = simulation.next(until: end) {
             // Consumed: the datagram moves out of the step instead of being retained beside it.
             switch consume step {
+            // The endpoints borrowed for the call (see `drainEdge`), the datagram moved in through
+            // an optional (see `sendFromEdge`).
             case .event(.datagramToHub(let b, let l, let datagram)):
-                hub.handleDatagram(consume datagram, listener: 0, source: links[b][l].address, now: now)
+                var moving: ByteBuffer? = consume datagram
+                let source = links[b][l].address
+                Unmanaged.passUnretained(hub)._withUnsafeGuaranteedRef {
+                    $0.handleDatagram(moving.take()!, listener: 0, source: source, now: now)
+                }
                 drainHub(now: now)
             case .event(.datagramToEdge(let b, let l, let datagram)):
-                edges[b].handleDatagram(consume datagram, linkID: links[b][l].id, source: hubAddress, now: now)
+                var moving: ByteBuffer? = consume datagram
+                let linkID = links[b][l].id
+                Unmanaged.passUnretained(edges[b])._withUnsafeGuaranteedRef {
+                    $0.handleDatagram(moving.take()!, linkID: linkID, source: hubAddress, now: now)
+                }
                 drainEdge(b, now: now)
             case .event(.action(let id)):
                 onAction(id, now)
             case .timer(endpoint: 0):
                 checkProgress(now)
-                hub.handleTimeout(now: now, wallTime: wallTime(now))
+                let wall = wallTime(now)
+                Unmanaged.passUnretained(hub)._withUnsafeGuaranteedRef { $0.handleTimeout(now: now, wallTime: wall) }
                 drainHub(now: now)
             case .timer(let endpoint):
                 checkProgress(now)
                 let b = endpoint - 1
-                edges[b].handleTimeout(now: now, wallTime: wallTime(now))
+                let wall = wallTime(now)
+                Unmanaged.passUnretained(edges[b])._withUnsafeGuaranteedRef {
+                    $0.handleTimeout(now: now, wallTime: wall)
+                }
                 drainEdge(b, now: now)
             }
         }

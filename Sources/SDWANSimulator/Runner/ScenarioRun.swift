@@ -165,7 +165,8 @@ public final class ScenarioRun {
         network.start()
         network.run(until: .zero + duration) { id, now in
             switch ActionTag(rawValue: id & 3) {
-            case .flow: self.tick(flows[id >> 2], now: now)
+            // Borrowed, not retained (flows live as long as the run; see `delivered`).
+            case .flow: Unmanaged.passUnretained(flows[id >> 2])._withUnsafeGuaranteedRef { self.tick($0, now: now) }
             case .timeline: self.apply(steps[id >> 2], now: now)
             case .hubRestart: self.restartHub(now: now)
             case .sample: self.takeSample(id >> 2, now: now)
