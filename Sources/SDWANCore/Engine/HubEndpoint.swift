@@ -207,11 +207,21 @@ public final class HubEndpoint {
                 count(.unknownReceiverIndex)
                 return
             }
-            branches[b].engine.inputArrived()  // opening may rotate the branch's keys
-            switch branches[b].session.open(&buffer, header: header, now: now) {
+            // The branch's engine and session are borrowed for their calls, not retained (see
+            // `drain`); the opened buffer moves into the engine through an optional (a closure
+            // cannot consume what it captures).
+            let engine = Unmanaged.passUnretained(branches[b].engine)
+            engine._withUnsafeGuaranteedRef { $0.inputArrived() }  // opening may rotate the branch's keys
+            let result = Unmanaged.passUnretained(branches[b].session)._withUnsafeGuaranteedRef {
+                $0.open(&buffer, header: header, now: now)
+            }
+            switch result {
             case .success(let opened):
                 branches[b].listeners[Int(opened.linkID)] = listener
-                branches[b].engine.handleOpened(consume buffer, packet: opened, source: source, now: now)
+                var moving: ByteBuffer? = consume buffer
+                engine._withUnsafeGuaranteedRef {
+                    $0.handleOpened(moving.take()!, packet: opened, source: source, now: now)
+                }
             case .failure:
                 count(.openFailed)
             }
@@ -233,7 +243,10 @@ public final class HubEndpoint {
             count(.noRoute)
             return
         }
-        branches[b].engine.handleInnerPacket(consume packet, header: header, now: now)
+        var moving: ByteBuffer? = consume packet  // borrowed engine, moved packet: see `handleDatagram`
+        Unmanaged.passUnretained(branches[b].engine)._withUnsafeGuaranteedRef {
+            $0.handleInnerPacket(moving.take()!, header: header, now: now)
+        }
         drain(b, now: now)
     }
 
