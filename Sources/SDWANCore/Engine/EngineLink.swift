@@ -6,10 +6,6 @@ struct QueuedPacket {
     var payload: ByteBuffer
     var classIndex: Int
     var dscp: UInt8
-
-    /// The fields, the payload moved out rather than copied (a copy is a reference the seal
-    /// would find, and copy the buffer for).
-    consuming func parts() -> (payload: ByteBuffer, classIndex: Int, dscp: UInt8) { (payload, classIndex, dscp) }
 }
 
 /// One WAN link inside an engine: configuration, path monitor, shaper and counters.

@@ -210,8 +210,8 @@ public final class HubEndpoint {
             // The branch's engine and session are borrowed for their calls, not retained (see
             // `drain`); the opened buffer moves into the engine through an optional (a closure
             // cannot consume what it captures).
-            let engine = Unmanaged.passUnretained(branches[b].engine)
-            engine._withUnsafeGuaranteedRef { $0.inputArrived() }  // opening may rotate the branch's keys
+            let unretainedEngine = Unmanaged.passUnretained(branches[b].engine)
+            unretainedEngine._withUnsafeGuaranteedRef { $0.inputArrived() }  // opening may rotate the branch's keys
             let result = Unmanaged.passUnretained(branches[b].session)._withUnsafeGuaranteedRef {
                 $0.open(&buffer, header: header, now: now)
             }
@@ -219,7 +219,7 @@ public final class HubEndpoint {
             case .success(let opened):
                 branches[b].listeners[Int(opened.linkID)] = listener
                 var moving: ByteBuffer? = consume buffer
-                engine._withUnsafeGuaranteedRef {
+                unretainedEngine._withUnsafeGuaranteedRef {
                     $0.handleOpened(moving.take()!, packet: opened, source: source, now: now)
                 }
             case .failure:

@@ -270,10 +270,11 @@ extension TunnelEngine {
             if !links[i].shaper.isEmpty {
                 touchLink(i)
                 while let (item, _) = links[i].shaper.dequeue(now: now) {
-                    // The queue gave up its reference: the buffer is unique, so sealing in place
-                    // copies nothing, and `send` moves it on into the transmit queue.
-                    let (payload, classIndex, dscp) = (consume item).parts()
-                    send(consume payload, onLink: i, classIndex: classIndex, dscp: dscp, now: now)
+                    // The queue gave up its reference and `consume` moves the payload out of the
+                    // item (a copy alive while the seal ran made it copy the buffer), so sealing in
+                    // place copies nothing and `send` moves it on into the transmit queue.
+                    let (classIndex, dscp) = (item.classIndex, item.dscp)
+                    send((consume item).payload, onLink: i, classIndex: classIndex, dscp: dscp, now: now)
                 }
             }
             if monitors { sendMonitorFrames(onLink: i, now: now) }
