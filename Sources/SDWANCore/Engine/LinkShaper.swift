@@ -144,6 +144,26 @@ public struct LinkShaper<Element> {
         return true
     }
 
+    /// Whether an item of `size` bytes may leave at `now` without waiting in a queue: nothing is
+    /// queued, its queue would take it, and the bucket holds its tokens. Then the tokens are taken
+    /// and the departure counted — what `enqueue` followed at once by `dequeue` would do, without
+    /// the queue. Otherwise nothing is counted and the caller queues the item (`enqueue`).
+    public mutating func leavesAtOnce(size: Int, priority: Priority, now: Instant) -> Bool {
+        guard queuedItems == 0, size <= configuration.queueLimitBytes[priority.rawValue] else { return false }
+        if configuration.rateBitsPerSecond > 0 {
+            // The refill is the one `dequeue` at `now` would do (a second one at `now` adds nothing).
+            refill(now)
+            guard tokens >= Double(size) else { return false }
+            tokens -= Double(size)
+        }
+        switch priority {
+        case .realtime: realtime.sent &+= 1
+        case .normal: normal.sent &+= 1
+        case .bulk: bulk.sent &+= 1
+        }
+        return true
+    }
+
     /// The next item allowed to leave at `now`, highest priority first, or `nil` when the queues
     /// are empty or the bucket lacks tokens (then `nextDeadline()` says when to ask again).
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {

@@ -21,6 +21,64 @@ import Testing
         }
     }
 
+    /// `leavesAtOnce` is `enqueue` then `dequeue` at the same instant without the queue: the same
+    /// departures at the same instants, the same tokens, the same counts. Arrivals of 1250 bytes at
+    /// 1 Mbit/s (10 ms of tokens each) every 4 ms in bursts, so some meet an empty shaper with tokens,
+    /// some an empty one without, some a backlog; between arrivals both shapers run their deadlines.
+    @Test func leavingAtOnceIsQueueingAndDequeueingAtOnce() {
+        let configuration = ShaperConfiguration(rateBitsPerSecond: 1_000_000, burstBytes: 2_500)
+        var direct = LinkShaper<Int>(configuration: configuration)
+        var queued = LinkShaper<Int>(configuration: configuration)
+        var directOut: [(Int, Instant)] = []
+        var queuedOut: [(Int, Instant)] = []
+        var leftAtOnce = 0
+        let arrivals: [Instant] = (0..<60).map { (i: Int) -> Instant in
+            let milliseconds = Int64(i / 3 * 25 + i % 3 * 4)
+            return Instant.zero + TimeSpan.milliseconds(milliseconds)
+        }
+        func runDeadlines(until end: Instant) {
+            while let d = direct.nextDeadline(), d <= end {
+                while let (e, _) = direct.dequeue(now: d) { directOut.append((e, d)) }
+            }
+            while let d = queued.nextDeadline(), d <= end {
+                while let (e, _) = queued.dequeue(now: d) { queuedOut.append((e, d)) }
+            }
+        }
+        for (i, now) in arrivals.enumerated() {
+            runDeadlines(until: now)
+            let priority: TrafficPriority = i % 5 == 0 ? .realtime : .bulk
+            if direct.leavesAtOnce(size: 1_250, priority: priority, now: now) {
+                directOut.append((i, now))
+                leftAtOnce += 1
+            } else {
+                _ = direct.enqueue(i, size: 1_250, priority: priority, now: now)
+            }
+            while let (e, _) = direct.dequeue(now: now) { directOut.append((e, now)) }
+            _ = queued.enqueue(i, size: 1_250, priority: priority, now: now)
+            while let (e, _) = queued.dequeue(now: now) { queuedOut.append((e, now)) }
+        }
+        runDeadlines(until: .zero + .seconds(10))
+        #expect(queuedOut.count == 60)
+        #expect(directOut.map(\.0) == queuedOut.map(\.0))
+        #expect(directOut.map(\.1) == queuedOut.map(\.1))
+        #expect(direct.sent == queued.sent)
+        // Both kinds of arrival happened: the burst's first two, then every group's first after
+        // the queue ran dry, left at once; the others waited for tokens.
+        #expect(leftAtOnce >= 2 && leftAtOnce < 60)
+    }
+
+    /// Nothing leaves at once past items already waiting, whatever the tokens: a queued bulk item
+    /// keeps a realtime item from skipping the queue (it waits, then leaves first by priority).
+    @Test func nothingLeavesAtOnceWhileItemsWait() {
+        var shaper = LinkShaper<Int>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
+        let first = shaper.leavesAtOnce(size: 1_250, priority: .bulk, now: .zero)
+        #expect(first)
+        _ = shaper.enqueue(1, size: 1_250, priority: .bulk, now: .zero)
+        let jumped = shaper.leavesAtOnce(size: 200, priority: .realtime, now: .zero + .seconds(1))
+        #expect(!jumped)
+        #expect(shaper.sent == [0, 0, 1])
+    }
+
     /// A lane keeps first-in first-out order when it grows past its initial room (64) while its
     /// ring has wrapped: 40 queued, 30 gone, then 100 more (the lane's `Ring` doubles with its
     /// oldest item mid-array).
