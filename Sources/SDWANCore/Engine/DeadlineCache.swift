@@ -30,17 +30,11 @@ struct DeadlineCache {
     /// Marks every entry stale.
     mutating func touchAll() { stale = ~0 }
 
-    /// Asks `deadline` again for the stale entries of `count` components, lowest index first.
+    /// Asks `deadline` again for the stale entries of `count` components, lowest index first,
+    /// then walks every entry for the earliest (for a few entries: an engine's links).
     @inline(__always)
     mutating func refresh(count: Int, _ deadline: (Int) -> Instant?) {
-        if entries.count != count {
-            entries = [Int64](repeating: .max, count: count)
-            earliestNanoseconds = .max
-            stale = ~0
-        }
-        var bits = stale & (count >= 64 ? ~0 : (1 << UInt64(count)) &- 1)
-        guard bits != 0 || count > 64 else { return }
-        stale = 0
+        guard var bits = staleBits(count: count) else { return }
         // One uniqueness check for the whole refresh instead of one per write.
         earliestNanoseconds = entries.withUnsafeMutableBufferPointer { entries in
             while bits != 0 {
@@ -48,12 +42,68 @@ struct DeadlineCache {
                 entries[i] = deadline(i)?.nanoseconds ?? .max
                 bits &= bits &- 1
             }
-            var earliest = Int64.max
-            for i in entries.indices {
-                if i >= 64 { entries[i] = deadline(i)?.nanoseconds ?? .max }
-                earliest = min(earliest, entries[i])
-            }
-            return earliest
+            return Self.walk(entries, count: count, deadline)
         }
+    }
+
+    /// `refresh` that keeps the earliest entry up to date from the entries asked, and walks every
+    /// entry only when one that held the earliest value moved later (for more entries: an
+    /// engine's classes, where most refreshes ask one entry and the walk after every input cost
+    /// more than this bookkeeping; for its three or four links the walk costs less).
+    @inline(__always)
+    mutating func refreshKeepingEarliest(count: Int, _ deadline: (Int) -> Instant?) {
+        guard var bits = staleBits(count: count) else { return }
+        let previousEarliest = earliestNanoseconds
+        earliestNanoseconds = entries.withUnsafeMutableBufferPointer { entries in
+            var earliest = previousEarliest
+            var earliestMovedLater = count > 64
+            while bits != 0 {
+                let i = bits.trailingZeroBitCount
+                let old = entries[i]
+                let new = deadline(i)?.nanoseconds ?? .max
+                entries[i] = new
+                if new < earliest { earliest = new }
+                if old == previousEarliest && new > old { earliestMovedLater = true }
+                bits &= bits &- 1
+            }
+            return earliestMovedLater ? Self.walk(entries, count: count, deadline) : earliest
+        }
+    }
+
+    /// The stale entries below 64 as bits, cleared; `nil` when there is nothing to ask (entries
+    /// from 64 on are asked on every refresh). Sizes the entries to `count` first.
+    @inline(__always)
+    private mutating func staleBits(count: Int) -> UInt64? {
+        if entries.count != count {
+            entries = [Int64](repeating: .max, count: count)
+            earliestNanoseconds = .max
+            stale = ~0
+        }
+        let bits = stale & (count >= 64 ? ~0 : (1 << UInt64(count)) &- 1)
+        guard bits != 0 || count > 64 else { return nil }
+        stale = 0
+        return bits
+    }
+
+    /// The earliest entry, asking the entries from 64 on again.
+    @inline(__always)
+    private static func walk(
+        _ entries: UnsafeMutableBufferPointer<Int64>,
+        count: Int,
+        _ deadline: (Int) -> Instant?
+    ) -> Int64 {
+        var earliest = Int64.max
+        for i in entries.indices {
+            if i >= 64 { entries[i] = deadline(i)?.nanoseconds ?? .max }
+            earliest = min(earliest, entries[i])
+        }
+        return earliest
+    }
+
+    /// Checks that the kept earliest entry is the earliest of the entries (the engines' deadline
+    /// verification mode, `TunnelEngine.verifiesDeadlineCaches`).
+    func verifyEarliest() {
+        let scanned = entries.min() ?? .max
+        precondition(scanned == earliestNanoseconds, "stale earliest deadline: \(earliestNanoseconds) != \(scanned)")
     }
 }

@@ -283,6 +283,8 @@ public final class TunnelEngine {
         refreshClassDeadlines()
         deadline = Self.earlier(deadline, classDeadlines.earliest)
         if verifiesDeadlineCache {
+            if isEstablished { linkDeadlines.verifyEarliest() }
+            classDeadlines.verifyEarliest()
             for i in links.indices where isEstablished {
                 precondition(linkDeadlines.deadline(i) == links[i].nextDeadline(), "stale deadline cache of link \(i)")
             }
@@ -321,7 +323,9 @@ public final class TunnelEngine {
 
     func refreshLinkDeadlines() { linkDeadlines.refresh(count: links.count) { links[$0].nextDeadline() } }
 
-    func refreshClassDeadlines() { classDeadlines.refresh(count: classes.count) { classes[$0].nextDeadline() } }
+    func refreshClassDeadlines() {
+        classDeadlines.refreshKeepingEarliest(count: classes.count) { classes[$0].nextDeadline() }
+    }
 
     @inline(__always)
     static func earlier(_ a: Instant, _ b: Instant?) -> Instant {
