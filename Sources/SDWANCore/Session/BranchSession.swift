@@ -41,8 +41,12 @@ public final class BranchSession {
         header: TransportHeader,
         now: Instant
     ) -> Result<OpenedPacket, SessionDropReason> {
-        if let current, current.localIndex == header.receiverIndex {
-            return current.open(&buffer, header: header, now: now)
+        // Borrowed, not retained: opening under current keys never replaces them (a retain and a
+        // release per packet received otherwise).
+        if current?.localIndex == header.receiverIndex {
+            return Unmanaged.passUnretained(current!)._withUnsafeGuaranteedRef {
+                $0.open(&buffer, header: header, now: now)
+            }
         }
         if let previous, previous.localIndex == header.receiverIndex {
             return previous.open(&buffer, header: header, now: now)
@@ -69,8 +73,11 @@ public final class BranchSession {
 
     /// Seals under the current (confirmed) keys; see `TransportSession.seal`.
     public func seal(_ buffer: inout ByteBuffer, linkID: UInt8, now: Instant) -> Result<TransportHeader, SealError> {
-        guard let current else { return .failure(.noSession) }
-        return current.seal(&buffer, linkID: linkID, now: now)
+        guard current != nil else { return .failure(.noSession) }
+        // Borrowed (see `open`): sealing never replaces the keys.
+        return Unmanaged.passUnretained(current!)._withUnsafeGuaranteedRef {
+            $0.seal(&buffer, linkID: linkID, now: now)
+        }
     }
 
     /// Retires sessions past reject-after.

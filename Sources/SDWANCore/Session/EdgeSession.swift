@@ -130,8 +130,12 @@ public final class EdgeSession {
 
     /// Seals a packet under the current keys (see `TransportSession.seal` for the buffer contract).
     public func seal(_ buffer: inout ByteBuffer, linkID: UInt8, now: Instant) -> Result<TransportHeader, SealError> {
-        guard let current else { return .failure(.noSession) }
-        let result = current.seal(&buffer, linkID: linkID, now: now)
+        guard current != nil else { return .failure(.noSession) }
+        // Borrowed, not retained: sealing never replaces `current` (a retain and a release per
+        // packet sent otherwise).
+        let result = Unmanaged.passUnretained(current!)._withUnsafeGuaranteedRef {
+            $0.seal(&buffer, linkID: linkID, now: now)
+        }
         if case .success(let header) = result, header.counter >= SessionTimers.rekeyAfterMessages - 1,
             pending == nil, rekeyWantedAt == nil
         {
@@ -161,15 +165,16 @@ public final class EdgeSession {
         case .success(let h): header = h
         case .failure(let error): return .dropped(SessionDropReason(error))
         }
-        let session: TransportSession
-        if let current, current.localIndex == header.receiverIndex {
-            session = current
-        } else if let previous, previous.localIndex == header.receiverIndex {
-            session = previous
+        // The session borrowed, not retained (opening never replaces `current` or `previous`).
+        let session: Unmanaged<TransportSession>
+        if current?.localIndex == header.receiverIndex {
+            session = Unmanaged.passUnretained(current!)
+        } else if previous?.localIndex == header.receiverIndex {
+            session = Unmanaged.passUnretained(previous!)
         } else {
             return .dropped(.unknownReceiverIndex)
         }
-        switch session.open(&buffer, header: header, now: now) {
+        switch session._withUnsafeGuaranteedRef({ $0.open(&buffer, header: header, now: now) }) {
         case .success(let packet): return .packet(packet)
         case .failure(let reason): return .dropped(reason)
         }
