@@ -52,21 +52,22 @@ extension TunnelEngine {
         if configuration.clampMSS, header?.transportProtocol == 6 { MSSClamp.clamp(&packet, mtu: innerMTU) }
         classes[c].counters.sent &+= 1
         classes[c].counters.payloadBytes &+= UInt64(packet.readableBytes)
-        let choice = classes[c].selector.choice
-        guard isEstablished, !choice.links.isEmpty else {
+        // The class's links are read where they are kept, not copied out (a copy of the choice
+        // retained and released its array for every packet).
+        guard isEstablished, !classes[c].selector.choice.links.isEmpty else {
             hold(packet, classIndex: c, dscp: dscp, now: now)
             return
         }
-        transmitData(consume packet, classIndex: c, dscp: dscp, header: header, choice: choice, now: now)
+        transmitData(consume packet, classIndex: c, dscp: dscp, header: header, now: now)
     }
 
-    /// Builds the DATA frame once and queues a copy on each chosen link; feeds the class's FEC.
+    /// Builds the DATA frame once and queues a copy on each link of the class's path choice (read in
+    /// place; the caller checked it names a link); feeds the class's FEC.
     func transmitData(
         _ packet: consuming ByteBuffer,
         classIndex c: Int,
         dscp: UInt8,
         header inner: InnerPacketHeader?,
-        choice: PathChoice,
         now: Instant
     ) {
         // The class's timers change here only through its encoder (`drainParity` after `protect`
@@ -78,14 +79,14 @@ extension TunnelEngine {
         var flow: DataMemberHeader.Flow?
         // One link for a striped packet (kept apart from `choice.links` so no array is built).
         var single: Int?
-        if classes[c].isBalance && choice.links.count > 1 {
+        if classes[c].isBalance && classes[c].selector.choice.links.count > 1 {
             let bucket = flowBuckets.bucket(of: inner)
             if classes[c].flowSequences.isEmpty {
                 classes[c].flowSequences = [UInt32](repeating: 0, count: FlowReorder.flowBuckets)
             }
             flow = .init(id: bucket, sequence: classes[c].flowSequences[Int(bucket)])
             classes[c].flowSequences[Int(bucket)] &+= 1
-            single = earliestDelivery(choice.links, size: packet.readableBytes)
+            single = earliestDelivery(classes[c].selector.choice.links, size: packet.readableBytes)
         }
         // A member longer than the encoder was sized for (the hub learned larger link MTUs) goes
         // unprotected rather than trap.
@@ -130,23 +131,23 @@ extension TunnelEngine {
             buffer.setInteger(fecSequence, at: buffer.readerIndex + Self.frameStart + 2)
         }
         let outerDSCP = classes[c].outerDSCP ?? dscp
-        if choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
+        if classes[c].selector.choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
         if let single {
             enqueue(QueuedPacket(payload: consume buffer, classIndex: c, dscp: outerDSCP), onLink: single, now: now)
         } else {
             // The last link takes the buffer itself: a packet may leave at once (`enqueue`), and a
             // reference still held here would make its timestamp write copy the whole buffer.
-            let last = choice.links.count - 1
+            let last = classes[c].selector.choice.links.count - 1
             for k in 0..<last {
                 enqueue(
                     QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP),
-                    onLink: choice.links[k],
+                    onLink: classes[c].selector.choice.links[k],
                     now: now
                 )
             }
             enqueue(
                 QueuedPacket(payload: consume buffer, classIndex: c, dscp: outerDSCP),
-                onLink: choice.links[last],
+                onLink: classes[c].selector.choice.links[last],
                 now: now
             )
         }
@@ -266,12 +267,11 @@ extension TunnelEngine {
         guard isEstablished else { return }
         touchAllClasses()
         for c in classes.indices where !classes[c].hold.isEmpty {
-            let choice = classes[c].selector.choice
-            guard !choice.links.isEmpty else { continue }
+            guard !classes[c].selector.choice.links.isEmpty else { continue }
             expireHold(c, now: now)
             while let item = classes[c].hold.popFirst() {
                 let header = InnerPacketHeader.parse(item.packet)
-                transmitData(item.packet, classIndex: c, dscp: item.dscp, header: header, choice: choice, now: now)
+                transmitData(item.packet, classIndex: c, dscp: item.dscp, header: header, now: now)
             }
         }
     }
