@@ -81,7 +81,9 @@ public struct FlowReorder: Sendable {
         if distance == 0 {
             flows[f].expected = sequence &+ 1
             deliver(consume packet, recovered)
-            release(f, now: now, deliver: deliver)
+            // Most in-order packets find nothing held behind them (the call retained and released
+            // for every packet).
+            if !flows[f].held.isEmpty { release(f, now: now, deliver: deliver) }
             return
         }
         // Ahead of a gap: wait, in sequence order.
