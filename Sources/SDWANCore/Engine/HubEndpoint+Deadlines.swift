@@ -19,10 +19,14 @@ extension HubEndpoint {
     public func handleTimeout(now: Instant, wallTime: WallTime) {
         guard usesDeadlineTree else {
             for b in branches.indices {
-                if let deadline = branches[b].engine.nextDeadline(), deadline <= now {
-                    branches[b].engine.handleTimeout(now: now, wallTime: wallTime)
-                    drain(b, now: now)
+                // Borrowed, not retained (see `drain`): a timeout adds or removes no branch.
+                let due = Unmanaged.passUnretained(branches[b].engine)._withUnsafeGuaranteedRef {
+                    engine -> Bool in
+                    guard let deadline = engine.nextDeadline(), deadline <= now else { return false }
+                    engine.handleTimeout(now: now, wallTime: wallTime)
+                    return true
                 }
+                if due { drain(b, now: now) }
             }
             return
         }

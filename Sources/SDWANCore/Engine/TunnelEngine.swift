@@ -227,9 +227,12 @@ public final class TunnelEngine {
     public func handleTimeout(now: Instant, wallTime: WallTime) {
         inputArrived()
         wallAnchor = (now, wallTime)
-        switch keys {
-        case .edge(let session): session.handleTimeout(now: now, wallTime: wallTime, using: &random)
-        case .hub(let session): session.handleTimeout(now: now)
+        // Through the constants, not a binding (`case .edge(let session)` retained and released
+        // the session on every timeout).
+        if edgeSession != nil {
+            edgeSession!.handleTimeout(now: now, wallTime: wallTime, using: &random)
+        } else {
+            hubSession!.handleTimeout(now: now)
         }
         drainSession(now: now)
         // A monitor with nothing due is left alone (`isIdle`: its timeout would change nothing);
