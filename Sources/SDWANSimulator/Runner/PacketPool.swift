@@ -6,8 +6,9 @@ import SDWANCore
 /// Every simulated packet was a fresh ByteBuffer (an object and its bytes: two allocations) that
 /// died when its delivery had been counted: 3 % of a simulation's instructions went to
 /// `malloc`, `free` and the runtime's deallocation. A delivered packet's buffer comes back here
-/// instead. Contents never carry over: `take` resets the indices and the writer overwrites the
-/// whole packet. A buffer something else still holds (an FEC decoder keeps data packets for
+/// instead. `take` resets the indices and the writer (`InnerPackets.make`) writes every header
+/// and marker byte; the filler after them keeps the old bytes, which nothing reads (a fresh buffer
+/// holds whatever its allocation held). A buffer something else still holds (an FEC decoder keeps data packets for
 /// recovery) is not written to: `clear` gives this side fresh storage then, as copy-on-write does.
 struct PacketPool {
     /// Room for any packet the sources write (an Ethernet-sized IP packet) with the engine's
