@@ -13,8 +13,18 @@ public enum LinkMath {
     /// |z| ≤ 0.172, so 14 terms of the odd series reach double precision.
     public static func log(_ x: Double) -> Double {
         precondition(x > 0 && x.isFinite, "log of a non-positive or non-finite number")
-        var e = Double(Int(x.exponent))
-        var m = x.significand
+        var e: Double
+        var m: Double
+        let biased = Int(truncatingIfNeeded: x.bitPattern >> 52)
+        if biased > 0 {
+            // A normal number: exponent and significand read from the bits (the same values as
+            // `exponent` and `significand`, whose general code cost more than the series).
+            e = Double(biased - 1023)
+            m = Double(bitPattern: x.bitPattern & 0x000F_FFFF_FFFF_FFFF | 0x3FF0_0000_0000_0000)
+        } else {
+            e = Double(Int(x.exponent))
+            m = x.significand
+        }
         if m > sqrt2 {
             m /= 2
             e += 1
