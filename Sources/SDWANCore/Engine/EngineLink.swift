@@ -46,7 +46,9 @@ struct EngineLink {
     var datagramBudget: Int { configuration.mtu - configuration.outerHeaderLength }
 
     /// The path selector's view of the link: our forward direction's quality, as the peer reports.
-    func candidate(index: Int) -> LinkCandidate {
+    /// It changes nothing; `mutating` so that the call reads the link where it is stored (a
+    /// non-mutating call on a link in the engine's table copied all 2 kB of it first).
+    mutating func candidate(index: Int) -> LinkCandidate {
         let quality = monitor.selectionQuality
         let rtt = quality.smoothedRTT ?? .seconds(1)
         let forward = quality.forward
