@@ -177,8 +177,8 @@ extension TunnelEngine {
 
     /// Queues a packet in a link's shaper at its class's priority, or sends it at once when the
     /// shaper would let it go at once (nothing queued, tokens enough): the queue is skipped, not
-    /// the shaping (most packets meet an empty shaper, and a trip through its queue was ~3 % of a
-    /// simulation).
+    /// the shaping (most packets meet an empty shaper; their trip through its queue was 1.4 % of a
+    /// simulation's instructions).
     func enqueue(_ item: consuming QueuedPacket, onLink i: Int, now: Instant) {
         let size = item.payload.readableBytes + WireFormat.tagLength + links[i].configuration.outerHeaderLength
         let priority = classes[item.classIndex].priority
