@@ -8,8 +8,9 @@ import SDWANCore
 /// `malloc`, `free` and the runtime's deallocation. A delivered packet's buffer comes back here
 /// instead. `take` resets the indices and the writer (`InnerPackets.make`) writes every header
 /// and marker byte; the filler after them keeps the old bytes, which nothing reads (a fresh buffer
-/// holds whatever its allocation held). A buffer something else still holds (an FEC decoder keeps data packets for
-/// recovery) is not written to: `clear` gives this side fresh storage then, as copy-on-write does.
+/// holds whatever its allocation held). A buffer something else still holds (an FEC decoder keeps
+/// data packets for recovery) is not written to: `clear` gives this side fresh storage then, as
+/// copy-on-write does.
 struct PacketPool {
     /// Room for any packet the sources write (an Ethernet-sized IP packet) with the engine's
     /// headroom and tailroom, so a recycled buffer never has to grow.
