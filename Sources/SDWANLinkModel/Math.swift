@@ -30,29 +30,20 @@ public enum LinkMath {
             e += 1
         }
         let z = (m - 1) / (m + 1)
-        let z2 = z * z
-        // The series' terms z^k / k, summed in order, with each division written as a
-        // multiplication by the constant 1/k (a division costs several multiplications' latency,
-        // and `log` runs for every jitter draw); the constants fold at compile time.
-        var term = z
-        var sum = term
-        @inline(__always) func add(_ reciprocal: Double) {
-            term *= z2
-            sum += term * reciprocal
-        }
-        add(1 / 3)
-        add(1 / 5)
-        add(1 / 7)
-        add(1 / 9)
-        add(1 / 11)
-        add(1 / 13)
-        add(1 / 15)
-        add(1 / 17)
-        add(1 / 19)
-        add(1 / 21)
-        add(1 / 23)
-        add(1 / 25)
-        add(1 / 27)
+        // ln m = 2·z·P(w), w = z², P(w) = Σ w^k/(2k + 1), k = 0…13, in Estrin's scheme: pairs of
+        // coefficients first, then pairs of pairs with w², w⁴, w⁸. The same series as summing
+        // term by term, but its operations form a tree six deep instead of a chain of 28
+        // multiplications and additions, each waiting for the last (`log` runs for every jitter
+        // draw, and the chain's latency was its cost).
+        let w = z * z
+        let w2 = w * w
+        let w4 = w2 * w2
+        let w8 = w4 * w4
+        let p0 = (1 + w * (1 / 3)) + w2 * ((1 / 5) + w * (1 / 7))
+        let p1 = ((1 / 9) + w * (1 / 11)) + w2 * ((1 / 13) + w * (1 / 15))
+        let p2 = ((1 / 17) + w * (1 / 19)) + w2 * ((1 / 21) + w * (1 / 23))
+        let p3 = (1 / 25) + w * (1 / 27)
+        let sum = z * ((p0 + w4 * p1) + w8 * (p2 + w4 * p3))
         return 2 * sum + e * ln2
     }
 
