@@ -73,7 +73,8 @@ public struct LinkShaper<Element> {
         }
     }
 
-    public var configuration: Configuration
+    /// Changed with `setConfiguration(_:now:)`.
+    public private(set) var configuration: Configuration
     // Three lanes as stored properties, not an array of queues: every packet passes here, and
     // each access through nested arrays paid uniqueness and bounds checks.
     private var realtime = Lane()
@@ -84,6 +85,13 @@ public struct LinkShaper<Element> {
     private var queuedItems = 0
     private var tokens: Double
     private var lastRefill: Instant?
+    /// When the head item can leave, found by the last `dequeue` that lacked tokens for it; `nil`
+    /// while unknown (nothing waits, or the head, the tokens or the rate changed since). Before
+    /// it `dequeue` answers `nil` at once: the engine flushes its shapers after every input, and a
+    /// bulk backlog made each flush refill the bucket (a division) only to find it short again,
+    /// and ask the link's deadline again. The skipped refills would only have added the same
+    /// tokens in smaller steps.
+    private var headWaitsUntil: Instant?
 
     /// Items dropped because their priority's queue was full, per priority.
     public var dropped: [UInt64] { [realtime.dropped, normal.dropped, bulk.dropped] }
@@ -95,9 +103,27 @@ public struct LinkShaper<Element> {
         tokens = Double(configuration.burstBytes)
     }
 
+    /// Changes the rate, burst and queue limits at `now`. The tokens earned until `now` are
+    /// counted at the old rate first, so a head item waiting for tokens leaves when the old rate
+    /// until `now` and the new one after it have earned them.
+    public mutating func setConfiguration(_ configuration: Configuration, now: Instant) {
+        guard configuration != self.configuration else { return }
+        if self.configuration.rateBitsPerSecond > 0 { refill(now) }
+        self.configuration = configuration
+        headWaitsUntil = nil
+    }
+
     /// Bytes waiting in all queues.
     public var backlogBytes: Int { realtime.bytes + normal.bytes + bulk.bytes }
     public var isEmpty: Bool { queuedItems == 0 }
+
+    /// Whether `dequeue(now:)` may give an item at `now`: something is queued and it is not known
+    /// to wait for tokens until later. When `false`, `dequeue` would change nothing.
+    public func mayDequeue(now: Instant) -> Bool {
+        guard queuedItems > 0 else { return false }
+        guard let until = headWaitsUntil else { return true }
+        return now >= until
+    }
 
     /// Bytes waiting at `priority`.
     public func backlogBytes(_ priority: Priority) -> Int {
@@ -135,6 +161,9 @@ public struct LinkShaper<Element> {
         // The item moves into its lane: captured by a closure (`withLane`) it was copied, through
         // its type's value witnesses, and the copy destroyed (~150 instructions per packet).
         let item = Queued(element: consume element, size: size, enqueuedAt: now)
+        // An item that becomes the head (in an empty shaper, or ahead of the head's priority)
+        // needs tokens of its own.
+        if let current = head(), current.priority.rawValue <= priority.rawValue {} else { headWaitsUntil = nil }
         switch priority {
         case .realtime: realtime.push(consume item)
         case .normal: normal.push(consume item)
@@ -169,10 +198,16 @@ public struct LinkShaper<Element> {
     public mutating func dequeue(now: Instant) -> (element: Element, queuedFor: TimeSpan)? {
         guard let (p, size) = head() else { return nil }
         if configuration.rateBitsPerSecond > 0 {
+            if let until = headWaitsUntil, now < until { return nil }
             refill(now)
-            guard tokens >= Double(size) else { return nil }
+            guard tokens >= Double(size) else {
+                headWaitsUntil = nil
+                headWaitsUntil = nextDeadline()  // from the state just refilled
+                return nil
+            }
             tokens -= Double(size)
         }
+        headWaitsUntil = nil
         queuedItems -= 1
         let item =
             switch p {
@@ -190,6 +225,7 @@ public struct LinkShaper<Element> {
     /// engine's copy made a memberwise copy of all three lanes first.
     public mutating func nextDeadline() -> Instant? {
         guard let (_, size) = head() else { return nil }
+        if let headWaitsUntil { return headWaitsUntil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
         let missing = Double(size) - tokens
         if missing <= 0 { return last }

@@ -138,7 +138,7 @@ extension TunnelEngine {
         links[i].configuration = link
         links[i].configuration.monitor = monitorBefore
         if old.shapedUpBitsPerSecond != link.shapedUpBitsPerSecond {
-            links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: link.shapedUpBitsPerSecond)
+            links[i].shaper.setConfiguration(EngineLink.shaperConfiguration(rate: link.shapedUpBitsPerSecond), now: now)
         }
         if case .edge = keys, old.destination != link.destination { links[i].destination = link.destination }
         selectionDirty = true

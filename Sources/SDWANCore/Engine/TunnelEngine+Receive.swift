@@ -268,7 +268,7 @@ extension TunnelEngine {
             c.shapedUpBitsPerSecond = Int64(link.downKbps) * 1_000
             c.shapedDownBitsPerSecond = Int64(link.upKbps) * 1_000
             links[i].configuration = c
-            links[i].shaper.configuration = EngineLink.shaperConfiguration(rate: c.shapedUpBitsPerSecond)
+            links[i].shaper.setConfiguration(EngineLink.shaperConfiguration(rate: c.shapedUpBitsPerSecond), now: now)
             if link.metered { links[i].monitor.setStandby(true, now: now) }
         }
         // A link the edge no longer announces was removed by its reload: its traffic moves now,

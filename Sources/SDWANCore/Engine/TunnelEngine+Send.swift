@@ -285,9 +285,9 @@ extension TunnelEngine {
     /// and the monitors' deadlines wake `handleTimeout` for the rest).
     func flush(now: Instant, monitors: Bool = true) {
         for i in links.indices {
-            // Most shapers are empty most of the time: ask only the others (an empty one's
-            // dequeue changes nothing).
-            if !links[i].shaper.isEmpty {
+            // Most shapers are empty most of the time, and a backlogged one mostly waits for
+            // tokens: ask only the others (a dequeue then would change nothing).
+            if links[i].shaper.mayDequeue(now: now) {
                 touchLink(i)
                 while let (item, _) = links[i].shaper.dequeue(now: now) {
                     // The queue gave up its reference and `consume` moves the payload out of the

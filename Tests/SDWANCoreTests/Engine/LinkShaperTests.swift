@@ -115,6 +115,93 @@ import Testing
         #expect(next?.queuedFor == .microseconds(1_600))
     }
 
+    /// A head that waits for tokens does not hold back a realtime item queued after it: the voice
+    /// item leaves when the bucket holds its own 250 bytes. 1 Mbit/s = 125 bytes per ms; at 1.2 ms
+    /// the bucket holds 150 bytes (emptied at 0), so voice leaves at 2 ms, and the waiting bulk
+    /// item, needing 1250 bytes from then, at 12 ms.
+    @Test func realtimeDoesNotWaitForTheBulkHeadsTokens() {
+        var shaper = LinkShaper<String>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
+        _ = shaper.enqueue("bulk 1", size: 1_250, priority: .bulk, now: .zero)
+        _ = shaper.enqueue("bulk 2", size: 1_250, priority: .bulk, now: .zero)
+        #expect(shaper.dequeue(now: .zero)?.element == "bulk 1")
+        #expect(shaper.dequeue(now: .zero) == nil)  // bulk 2 waits until 10 ms
+        #expect(shaper.dequeue(now: .zero + .milliseconds(1)) == nil)
+        _ = shaper.enqueue("voice", size: 250, priority: .realtime, now: .zero + .microseconds(1_200))
+        #expect(shaper.nextDeadline() == .zero + .milliseconds(2))
+        #expect(shaper.dequeue(now: .zero + .microseconds(1_999)) == nil)
+        #expect(shaper.dequeue(now: .zero + .milliseconds(2))?.element == "voice")
+        #expect(shaper.nextDeadline() == .zero + .milliseconds(12))
+        #expect(shaper.dequeue(now: .zero + .milliseconds(12))?.element == "bulk 2")
+    }
+
+    /// A rate change counts the tokens earned before it at the old rate: a 1250-byte item waiting
+    /// in an empty bucket at 1 Mbit/s (125 bytes per ms) has 500 bytes after 4 ms; at 2 Mbit/s
+    /// from then the other 750 take 3 ms, so it leaves at 7 ms (not at 5 ms, as if the whole wait
+    /// had been at the new rate, nor at 10 ms, as if the rate had not changed).
+    @Test func aRateChangeCountsTheTokensEarnedBeforeIt() {
+        var shaper = LinkShaper<Int>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
+        _ = shaper.enqueue(1, size: 1_250, priority: .bulk, now: .zero)
+        _ = shaper.enqueue(2, size: 1_250, priority: .bulk, now: .zero)
+        #expect(shaper.dequeue(now: .zero)?.element == 1)
+        #expect(shaper.dequeue(now: .zero) == nil)
+        shaper.setConfiguration(.init(rateBitsPerSecond: 2_000_000, burstBytes: 1_250), now: .zero + .milliseconds(4))
+        #expect(shaper.nextDeadline() == .zero + .milliseconds(7))
+        #expect(shaper.dequeue(now: .zero + .microseconds(6_999)) == nil)
+        #expect(shaper.dequeue(now: .zero + .milliseconds(7))?.element == 2)
+    }
+
+    /// Asking a shaper between its deadlines changes nothing: one shaper asked only at arrivals
+    /// and at its deadlines, another also every 250 µs, give the same items at the same instants.
+    /// Arrivals of mixed sizes and priorities at 1 Mbit/s, faster than the rate, so a backlog forms
+    /// and realtime items arrive while a bulk head waits.
+    @Test func askingBetweenDeadlinesChangesNothing() {
+        let configuration = ShaperConfiguration(rateBitsPerSecond: 1_000_000, burstBytes: 2_500)
+        var sparse = LinkShaper<Int>(configuration: configuration)
+        var dense = LinkShaper<Int>(configuration: configuration)
+        var sparseOut: [(Int, Instant)] = []
+        var denseOut: [(Int, Instant)] = []
+        func drain(_ shaper: inout LinkShaper<Int>, at now: Instant, into out: inout [(Int, Instant)]) {
+            while let (e, _) = shaper.dequeue(now: now) { out.append((e, now)) }
+        }
+        var now = Instant.zero
+        let end = Instant.zero + .milliseconds(900)
+        var next = 0
+        while now < end {
+            let arrival = Instant.zero + .microseconds(Int64(next) * 3_100)
+            let deadline = sparse.nextDeadline()
+            now = min(arrival, deadline.map { max($0, now) } ?? arrival)
+            drain(&sparse, at: now, into: &sparseOut)
+            if now == arrival {
+                let realtime = next % 4 == 1
+                let size = realtime ? 200 : 400 + next % 7 * 150
+                _ = sparse.enqueue(next, size: size, priority: realtime ? .realtime : .bulk, now: now)
+                drain(&sparse, at: now, into: &sparseOut)
+                next += 1
+            }
+        }
+        // The same arrivals to `dense`, asked every 250 µs and at its deadlines too.
+        now = .zero
+        next = 0
+        while now < end {
+            let arrival = Instant.zero + .microseconds(Int64(next) * 3_100)
+            let tick = Instant.zero + .microseconds((now.nanoseconds / 250_000 + 1) * 250)
+            let deadline = dense.nextDeadline().map { max($0, now) }
+            now = min(arrival, tick, deadline ?? tick)
+            drain(&dense, at: now, into: &denseOut)
+            if now == arrival {
+                let realtime = next % 4 == 1
+                let size = realtime ? 200 : 400 + next % 7 * 150
+                _ = dense.enqueue(next, size: size, priority: realtime ? .realtime : .bulk, now: now)
+                drain(&dense, at: now, into: &denseOut)
+                next += 1
+            }
+        }
+        #expect(sparseOut.count > 150)
+        #expect(sparseOut.map(\.0) == denseOut.map(\.0))
+        #expect(sparseOut.map(\.1) == denseOut.map(\.1))
+        #expect(sparse.backlogBytes > 0)  // the arrivals outran the rate
+    }
+
     @Test func fullQueueDropsEarlyAndCounts() {
         var shaper = LinkShaper<Int>(
             configuration: .init(rateBitsPerSecond: 1_000_000, queueLimitBytes: [2_000, 10_000, 5_000])
