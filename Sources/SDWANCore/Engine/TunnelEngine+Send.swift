@@ -139,8 +139,14 @@ extension TunnelEngine {
             // reference still held here would make its timestamp write copy the whole buffer.
             let last = classes[c].selector.choice.links.count - 1
             for k in 0..<last {
+                // The other links get copies of their own, sized to the datagram: with a shared
+                // buffer, `send`'s timestamp write copied it through NIO with its whole storage
+                // capacity (over 1 500 bytes for the simulator's pooled packets; a voice packet
+                // fills ~250 of them).
+                var copy = ByteBufferAllocator().buffer(capacity: buffer.readableBytes + WireFormat.tagLength)
+                buffer.withUnsafeReadableBytes { _ = copy.writeBytes($0) }
                 enqueue(
-                    QueuedPacket(payload: buffer, classIndex: c, dscp: outerDSCP),
+                    QueuedPacket(payload: consume copy, classIndex: c, dscp: outerDSCP),
                     onLink: classes[c].selector.choice.links[k],
                     now: now
                 )
