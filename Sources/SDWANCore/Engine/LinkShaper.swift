@@ -224,8 +224,8 @@ public struct LinkShaper<Element> {
     /// `mutating` only so that the call borrows the shaper in place: a non-mutating call on the
     /// engine's copy made a memberwise copy of all three lanes first.
     public mutating func nextDeadline() -> Instant? {
+        if let headWaitsUntil { return headWaitsUntil }  // set only while an item waits
         guard let (_, size) = head() else { return nil }
-        if let headWaitsUntil { return headWaitsUntil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
         let missing = Double(size) - tokens
         if missing <= 0 { return last }

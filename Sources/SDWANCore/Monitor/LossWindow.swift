@@ -21,8 +21,17 @@ public struct LossWindow: Sendable {
     /// The window's length.
     public var span: TimeSpan { bucketSpan * Int64(received.count) }
 
-    /// Drops the buckets that have slid out of the window by `now`.
+    /// Drops the buckets that have slid out of the window by `now`. The common case, still within
+    /// the current bucket, is inlined into the callers (every settled packet adds to two windows);
+    /// only a slide is a call.
+    @inline(__always)
     public mutating func advance(to now: Instant) {
+        if let start = currentStart, now - start < bucketSpan { return }
+        slide(to: now)
+    }
+
+    @inline(never)
+    private mutating func slide(to now: Instant) {
         guard let start = currentStart else {
             currentStart = now
             return
