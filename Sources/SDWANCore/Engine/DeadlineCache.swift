@@ -3,17 +3,32 @@
 /// stale are asked again. Entry i is stale while bit i of `stale` is set; entries from 64 on are
 /// asked on every refresh. A refresh also keeps the earliest entry, so the engine's own answer
 /// reads one value per cache instead of walking the entries.
-struct DeadlineCache {
+///
+/// Noncopyable, so its storage is never shared: the entries live in memory the cache owns, read
+/// and written without the uniqueness and bounds checks an array paid on every refresh (two
+/// refreshes per input).
+struct DeadlineCache: ~Copyable {
     /// Each entry's deadline in nanoseconds, `Int64.max` for none (plain integers: the minimum is
-    /// a compare per entry, with no optional to unwrap).
-    private var entries: [Int64] = []
+    /// a compare per entry, with no optional to unwrap); `entries[0..<count]` are in use.
+    private var entries: UnsafeMutablePointer<Int64>
+    private var count = 0
+    private var capacity = 4
     private var stale: UInt64 = ~0
     /// The earliest entry after the last refresh (`Int64.max`: none).
     private var earliestNanoseconds: Int64 = .max
 
+    init() {
+        entries = .allocate(capacity: capacity)
+    }
+
+    deinit {
+        entries.deallocate()
+    }
+
     /// Entry `i`'s deadline as of the last refresh.
     @inline(__always)
     func deadline(_ i: Int) -> Instant? {
+        precondition(i >= 0 && i < count, "no deadline entry \(i)")
         let n = entries[i]
         return n == .max ? nil : Instant(nanoseconds: n)
     }
@@ -35,15 +50,12 @@ struct DeadlineCache {
     @inline(__always)
     mutating func refresh(count: Int, _ deadline: (Int) -> Instant?) {
         guard var bits = staleBits(count: count) else { return }
-        // One uniqueness check for the whole refresh instead of one per write.
-        earliestNanoseconds = entries.withUnsafeMutableBufferPointer { entries in
-            while bits != 0 {
-                let i = bits.trailingZeroBitCount
-                entries[i] = deadline(i)?.nanoseconds ?? .max
-                bits &= bits &- 1
-            }
-            return Self.walk(entries, count: count, deadline)
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            entries[i] = deadline(i)?.nanoseconds ?? .max
+            bits &= bits &- 1
         }
+        earliestNanoseconds = walk(deadline)
     }
 
     /// `refresh` that keeps the earliest entry up to date from the entries asked, and walks every
@@ -54,28 +66,32 @@ struct DeadlineCache {
     mutating func refreshKeepingEarliest(count: Int, _ deadline: (Int) -> Instant?) {
         guard var bits = staleBits(count: count) else { return }
         let previousEarliest = earliestNanoseconds
-        earliestNanoseconds = entries.withUnsafeMutableBufferPointer { entries in
-            var earliest = previousEarliest
-            var earliestMovedLater = count > 64
-            while bits != 0 {
-                let i = bits.trailingZeroBitCount
-                let old = entries[i]
-                let new = deadline(i)?.nanoseconds ?? .max
-                entries[i] = new
-                if new < earliest { earliest = new }
-                if old == previousEarliest && new > old { earliestMovedLater = true }
-                bits &= bits &- 1
-            }
-            return earliestMovedLater ? Self.walk(entries, count: count, deadline) : earliest
+        var earliest = previousEarliest
+        var earliestMovedLater = count > 64
+        while bits != 0 {
+            let i = bits.trailingZeroBitCount
+            let old = entries[i]
+            let new = deadline(i)?.nanoseconds ?? .max
+            entries[i] = new
+            if new < earliest { earliest = new }
+            if old == previousEarliest && new > old { earliestMovedLater = true }
+            bits &= bits &- 1
         }
+        earliestNanoseconds = earliestMovedLater ? walk(deadline) : earliest
     }
 
     /// The stale entries below 64 as bits, cleared; `nil` when there is nothing to ask (entries
     /// from 64 on are asked on every refresh). Sizes the entries to `count` first.
     @inline(__always)
     private mutating func staleBits(count: Int) -> UInt64? {
-        if entries.count != count {
-            entries = [Int64](repeating: .max, count: count)
+        if self.count != count {
+            if count > capacity {
+                entries.deallocate()
+                capacity = max(count, capacity * 2)
+                entries = .allocate(capacity: capacity)
+            }
+            entries.initialize(repeating: .max, count: count)
+            self.count = count
             earliestNanoseconds = .max
             stale = ~0
         }
@@ -87,13 +103,9 @@ struct DeadlineCache {
 
     /// The earliest entry, asking the entries from 64 on again.
     @inline(__always)
-    private static func walk(
-        _ entries: UnsafeMutableBufferPointer<Int64>,
-        count: Int,
-        _ deadline: (Int) -> Instant?
-    ) -> Int64 {
+    private func walk(_ deadline: (Int) -> Instant?) -> Int64 {
         var earliest = Int64.max
-        for i in entries.indices {
+        for i in 0..<count {
             if i >= 64 { entries[i] = deadline(i)?.nanoseconds ?? .max }
             earliest = min(earliest, entries[i])
         }
@@ -103,7 +115,7 @@ struct DeadlineCache {
     /// Checks that the kept earliest entry is the earliest of the entries (the engines' deadline
     /// verification mode, `TunnelEngine.verifiesDeadlineCaches`).
     func verifyEarliest() {
-        let scanned = entries.min() ?? .max
+        let scanned = UnsafeBufferPointer(start: entries, count: count).min() ?? .max
         precondition(scanned == earliestNanoseconds, "stale earliest deadline: \(earliestNanoseconds) != \(scanned)")
     }
 }
