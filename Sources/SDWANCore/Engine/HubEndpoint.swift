@@ -111,9 +111,9 @@ public final class HubEndpoint {
     @exclusivity(unchecked) var random: any RandomSource
     /// Branch-to-branch rules (`setForwardingRules` replaces them on reload).
     public internal(set) var forwardingRules: [BranchForwardingRule]
-    @exclusivity(unchecked) @usableFromInline var transmits = Ring<HubTransmit>(initialCapacity: 64)
-    @exclusivity(unchecked) @usableFromInline var deliveries = Ring<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) @usableFromInline var events = Ring<(branch: String, event: EngineEvent)>(
+    @exclusivity(unchecked) @usableFromInline var transmits = OutputQueue<HubTransmit>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var deliveries = OutputQueue<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var events = OutputQueue<(branch: String, event: EngineEvent)>(
         initialCapacity: 16
     )
     @exclusivity(unchecked) public private(set) var drops = [UInt64](repeating: 0, count: HubDropReason.allCases.count)

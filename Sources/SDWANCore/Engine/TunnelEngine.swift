@@ -41,9 +41,9 @@ public final class TunnelEngine {
     /// Recent flows' buckets (`balance` classes), so that their packets skip the hash.
     @exclusivity(unchecked) var flowBuckets = FlowBucketCache()
     @exclusivity(unchecked) var random: any RandomSource
-    @exclusivity(unchecked) @usableFromInline var transmits = Ring<Transmit>(initialCapacity: 64)
-    @exclusivity(unchecked) @usableFromInline var deliveries = Ring<Delivery>(initialCapacity: 64)
-    @exclusivity(unchecked) @usableFromInline var events = Ring<EngineEvent>(initialCapacity: 16)
+    @exclusivity(unchecked) @usableFromInline var transmits = OutputQueue<Transmit>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var deliveries = OutputQueue<Delivery>(initialCapacity: 64)
+    @exclusivity(unchecked) @usableFromInline var events = OutputQueue<EngineEvent>(initialCapacity: 16)
     /// Reused for monitor frames, so that asking the monitors costs no allocation.
     @exclusivity(unchecked) var monitorScratch = ByteBufferAllocator().buffer(capacity: 256)
     /// Wall time at `wallAnchor.instant`, moved forward by `now` between `handleTimeout` calls.
