@@ -101,6 +101,23 @@ import Testing
         #expect(shaper.isEmpty && shaper.backlogBytes == 0)
     }
 
+    /// A shaper is a value: a copy keeps its own queue when the original changes (the lanes'
+    /// rings share their memory until one of them is changed, then copy it).
+    @Test func aCopiedShaperKeepsItsOwnQueue() {
+        var original = LinkShaper<String>(configuration: .unshaped)
+        for name in ["a", "b", "c"] { _ = original.enqueue(name, size: 100, priority: .normal, now: .zero) }
+        var copy = original
+        #expect(original.dequeue(now: .zero)?.element == "a")
+        _ = original.enqueue("d", size: 100, priority: .normal, now: .zero)
+        _ = copy.enqueue("x", size: 100, priority: .normal, now: .zero)
+        var fromCopy: [String] = []
+        while let (element, _) = copy.dequeue(now: .zero) { fromCopy.append(element) }
+        var fromOriginal: [String] = []
+        while let (element, _) = original.dequeue(now: .zero) { fromOriginal.append(element) }
+        #expect(fromCopy == ["a", "b", "c", "x"])
+        #expect(fromOriginal == ["b", "c", "d"])
+    }
+
     /// Voice queued behind a full bulk backlog leaves first: strict priority.
     @Test func realtimeJumpsTheBulkQueue() {
         var shaper = LinkShaper<String>(configuration: .init(rateBitsPerSecond: 1_000_000, burstBytes: 1_250))
