@@ -6,6 +6,11 @@ public struct LossWindow: Sendable {
     private var received: [Int32]
     private var lost: [Int32]
     private var current = 0
+    /// The current bucket's outcomes not yet written into `received`/`lost`: added here, and
+    /// written when the window slides (the only time a bucket is read), so adding an outcome writes
+    /// no array (each array write checked the array's uniqueness).
+    private var pendingReceived: Int32 = 0
+    private var pendingLost: Int32 = 0
     private var currentStart: Instant?
     /// Running sums over the whole window.
     public private(set) var receivedTotal = 0
@@ -38,6 +43,10 @@ public struct LossWindow: Sendable {
         }
         let elapsed = now - start
         guard elapsed >= bucketSpan else { return }
+        received[current] &+= pendingReceived
+        lost[current] &+= pendingLost
+        pendingReceived = 0
+        pendingLost = 0
         let steps = elapsed.nanoseconds / bucketSpan.nanoseconds
         if steps >= Int64(received.count) {
             for i in 0..<received.count {
@@ -69,10 +78,8 @@ public struct LossWindow: Sendable {
     /// Adds outcomes settled at `now`.
     public mutating func add(received r: Int, lost l: Int, at now: Instant) {
         advance(to: now)
-        // Only the counters that change are written: every settled packet adds to one of them, and
-        // each array write checks its buffer's uniqueness.
-        if r != 0 { received[current] &+= Int32(truncatingIfNeeded: r) }
-        if l != 0 { lost[current] &+= Int32(truncatingIfNeeded: l) }
+        pendingReceived &+= Int32(truncatingIfNeeded: r)
+        pendingLost &+= Int32(truncatingIfNeeded: l)
         receivedTotal += r
         lostTotal += l
     }
