@@ -133,13 +133,14 @@ public struct EventQueue<Event>: EventScheduling {
         }
     }
 
-    /// `heap[0..<count]` is the heap; `slots[0..<slotCount]` hold the events (`nil` when free);
-    /// `free[0..<freeCount]` are the free slots' numbers; `lanes[0..<laneCount]` the lanes.
-    /// `slotCount − freeCount == pending`.
+    /// `heap[0..<count]` is the heap; `slots[0..<slotCount]` hold the events, except the free
+    /// slots, `free[0..<freeCount]`, which are uninitialized (no optional around each event: a
+    /// pop moves its event out and a schedule moves one in, with nothing to check or destroy);
+    /// `lanes[0..<laneCount]` are the lanes. `slotCount − freeCount == pending`.
     @usableFromInline
     final class Storage {
         @usableFromInline var heap: UnsafeMutablePointer<Key>
-        @usableFromInline var slots: UnsafeMutablePointer<Event?>
+        @usableFromInline var slots: UnsafeMutablePointer<Event>
         @usableFromInline var free: UnsafeMutablePointer<Int32>
         @usableFromInline var capacity: Int
         @usableFromInline var count = 0
@@ -162,7 +163,8 @@ public struct EventQueue<Event>: EventScheduling {
         }
 
         deinit {
-            slots.deinitialize(count: slotCount)
+            let live = liveSlots()
+            for i in 0..<slotCount where live[i] { (slots + i).deinitialize(count: 1) }
             for l in 0..<laneCount { lanes[l].ring.deallocate() }
             heap.deallocate()
             slots.deallocate()
@@ -170,12 +172,20 @@ public struct EventQueue<Event>: EventScheduling {
             lanes.deallocate()
         }
 
+        /// Which of `slots[0..<slotCount]` hold an event (the rest are on the free list).
+        func liveSlots() -> [Bool] {
+            var live = [Bool](repeating: true, count: slotCount)
+            for i in 0..<freeCount { live[Int(free[i])] = false }
+            return live
+        }
+
         /// A copy with room for `capacity` slots (≥ this one's) and `laneCapacity` lanes.
         @usableFromInline
         func copy(capacity: Int, laneCapacity: Int) -> Storage {
             let copy = Storage(capacity: capacity, laneCapacity: laneCapacity)
             copy.heap.initialize(from: heap, count: count)
-            copy.slots.initialize(from: slots, count: slotCount)
+            let live = liveSlots()
+            for i in 0..<slotCount where live[i] { (copy.slots + i).initialize(to: slots[i]) }
             copy.free.initialize(from: free, count: freeCount)
             for l in 0..<laneCount { (copy.lanes + l).initialize(to: lanes[l].copy()) }
             copy.count = count
@@ -273,7 +283,7 @@ public struct EventQueue<Event>: EventScheduling {
         if s.freeCount > 0 {
             s.freeCount -= 1
             let slot = s.free[s.freeCount]
-            s.slots[Int(slot)] = consume event
+            (s.slots + Int(slot)).initialize(to: consume event)
             return slot
         }
         (s.slots + s.slotCount).initialize(to: consume event)
@@ -340,7 +350,7 @@ public struct EventQueue<Event>: EventScheduling {
             }
             heap[parent] = last
         }
-        let event = s.slots[Int(top.slot)].take()!
+        let event = (s.slots + Int(top.slot)).move()
         s.free[s.freeCount] = top.slot
         s.freeCount += 1
         return (top.at, event)
