@@ -35,44 +35,67 @@ public enum FlowHash {
 /// of 24 dependent multiplications per IPv4 packet (1.6 % of the simulator's CPU samples, for
 /// every packet of a `balance` class). Exact: an entry answers only for the very 5-tuple its
 /// bucket was computed from; a new flow takes its slot's entry over.
+///
+/// The 5-tuple is compared as five integers (IPv4 addresses as IPv4-mapped IPv6 ones, the family
+/// beside the ports, so no IPv6 packet matches an IPv4 entry), in 64 slots: with 16, flows that
+/// shared a slot missed on every packet — 18 324 of the simulator benchmark's 115 040 lookups at
+/// scale 0.01, and 16 with 64 slots.
 public struct FlowBucketCache {
-    private struct Entry {
-        var source: IPAddress
-        var destination: IPAddress
-        var ports: UInt32
-        var transportProtocol: UInt8
-        var bucket: UInt16
+    /// A 5-tuple as five words: the addresses' high and low halves, then the family (bit 40), the
+    /// protocol (bits 32–39) and the ports. Synthesised equality compares the words.
+    private struct Key: Equatable {
+        var sourceHigh: UInt64 = 0
+        var sourceLow: UInt64 = 0
+        var destinationHigh: UInt64 = 0
+        var destinationLow: UInt64 = 0
+        var rest: UInt64 = 0
+
+        init() {}
+
+        @inline(__always)
+        init(_ header: InnerPacketHeader) {
+            (sourceHigh, sourceLow) = Self.words(header.source)
+            (destinationHigh, destinationLow) = Self.words(header.destination)
+            let family: UInt64 = if case .v4 = header.source { 0 } else { 1 }
+            rest =
+                family << 40 | UInt64(header.transportProtocol) << 32 | UInt64(header.sourcePort ?? 0) << 16
+                | UInt64(header.destinationPort ?? 0)
+        }
+
+        @inline(__always)
+        private static func words(_ address: IPAddress) -> (UInt64, UInt64) {
+            switch address {
+            case .v4(let a): (0, 0xFFFF_0000_0000 | UInt64(a))
+            case .v6(let high, let low): (high, low)
+            }
+        }
     }
 
-    public static let slots = 16
-    private var entries = [Entry?](repeating: nil, count: slots)
+    private struct Entry {
+        var key = Key()
+        var bucket: UInt16 = 0
+        var used = false
+    }
 
-    public init() {}
+    public static let slots = 64
+    private var entries: [Entry]
 
-    /// `FlowHash.bucket(of: header)`.
+    public init() {
+        entries = [Entry](repeating: Entry(), count: Self.slots)
+    }
+
+    /// `FlowHash.bucket(of: header)` (inlined: the header is read in the caller's registers, not
+    /// copied into a call; only a miss calls the hash).
+    @inline(__always)
     public mutating func bucket(of header: InnerPacketHeader?) -> UInt16 {
         guard let header else { return 0 }
-        let ports = UInt32(header.sourcePort ?? 0) << 16 | UInt32(header.destinationPort ?? 0)
-        let hostBits: UInt32 =
-            switch header.source {
-            case .v4(let a): a
-            case .v6(_, let low): UInt32(truncatingIfNeeded: low)
-            }
-        // Multiplicative hashing (Knuth): the top 4 bits of the product pick one of 16 slots.
-        let slot = Int(((ports ^ hostBits ^ UInt32(header.transportProtocol)) &* 0x9E37_79B1) >> 28)
-        if let entry = entries[slot], entry.ports == ports, entry.transportProtocol == header.transportProtocol,
-            entry.source == header.source, entry.destination == header.destination
-        {
-            return entry.bucket
-        }
+        let key = Key(header)
+        // Multiplicative hashing (Knuth): the top 6 bits of the product pick one of 64 slots.
+        let mixed = UInt32(truncatingIfNeeded: key.rest ^ key.sourceLow ^ key.destinationLow)
+        let slot = Int((mixed &* 0x9E37_79B1) >> 26)
+        if entries[slot].used && entries[slot].key == key { return entries[slot].bucket }
         let bucket = FlowHash.bucket(of: header)
-        entries[slot] = Entry(
-            source: header.source,
-            destination: header.destination,
-            ports: ports,
-            transportProtocol: header.transportProtocol,
-            bucket: bucket
-        )
+        entries[slot] = Entry(key: key, bucket: bucket, used: true)
         return bucket
     }
 }

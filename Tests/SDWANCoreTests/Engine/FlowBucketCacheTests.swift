@@ -36,4 +36,28 @@ import Testing
         }
         #expect(cache.bucket(of: nil) == 0)
     }
+
+    /// An IPv6 flow whose addresses are the IPv4-mapped forms (::ffff:a.b.c.d, RFC 4291 §2.5.5.2)
+    /// of an IPv4 flow's, with the same protocol and ports, is another flow with another hash:
+    /// packets of the two in turn each get their own bucket (a cache keyed on the mapped words
+    /// alone answered the one's bucket for the other).
+    @Test func anIPv4FlowAndItsMappedIPv6TwinAreTwoFlows() {
+        let v4 = InnerPacketHeader(
+            source: .v4(0x0A00_0001),
+            destination: .v4(0xC0A8_0001),
+            dscp: 0,
+            transportProtocol: 17,
+            sourcePort: 5_060,
+            destinationPort: 5_060
+        )
+        var v6 = v4
+        v6.source = .v6(high: 0, low: 0xFFFF_0A00_0001)
+        v6.destination = .v6(high: 0, low: 0xFFFF_C0A8_0001)
+        #expect(FlowHash.bucket(of: v4) != FlowHash.bucket(of: v6))
+        var cache = FlowBucketCache()
+        for _ in 0..<4 {
+            #expect(cache.bucket(of: v4) == FlowHash.bucket(of: v4))
+            #expect(cache.bucket(of: v6) == FlowHash.bucket(of: v6))
+        }
+    }
 }
