@@ -11,7 +11,10 @@ import SDWANCore
 /// holds whatever its allocation held). A buffer something else still holds (an FEC decoder keeps
 /// data packets for recovery) is not written to: `clear` gives this side fresh storage then, as
 /// copy-on-write does.
-struct PacketPool {
+///
+/// Noncopyable, so its stack of spare buffers lives in memory of its own, taken from and given
+/// back to without the uniqueness check and the optional of an array's `popLast`.
+struct PacketPool: ~Copyable {
     /// Room for any packet the sources write (an Ethernet-sized IP packet) with the engine's
     /// headroom and tailroom, so a recycled buffer never has to grow.
     static let standardCapacity = TunnelEngine.headroom + 1_500 + TunnelEngine.tailroom
@@ -19,15 +22,22 @@ struct PacketPool {
     static let limit = 256
 
     private let allocator = ByteBufferAllocator()
-    private var spare: [ByteBuffer] = []
+    /// `spare[0..<count]` are initialized.
+    private let spare = UnsafeMutablePointer<ByteBuffer>.allocate(capacity: PacketPool.limit)
+    private var count = 0
 
-    init() { spare.reserveCapacity(Self.limit) }
+    init() {}
+
+    deinit {
+        spare.deinitialize(count: count)
+        spare.deallocate()
+    }
 
     /// An empty buffer with at least `capacity` bytes of room.
     mutating func take(capacity: Int) -> ByteBuffer {
-        guard var buffer = spare.popLast() else {
-            return allocator.buffer(capacity: max(capacity, Self.standardCapacity))
-        }
+        guard count > 0 else { return allocator.buffer(capacity: max(capacity, Self.standardCapacity)) }
+        count -= 1
+        var buffer = (spare + count).move()
         buffer.clear(minimumCapacity: capacity)
         return buffer
     }
@@ -35,7 +45,8 @@ struct PacketPool {
     /// Keeps `buffer` for a later `take` (its contents are dead); small ones (packets rebuilt from
     /// parity) are let go rather than grown later.
     mutating func recycle(_ buffer: consuming ByteBuffer) {
-        guard spare.count < Self.limit, buffer.storageCapacity >= Self.standardCapacity else { return }
-        spare.append(buffer)
+        guard count < Self.limit, buffer.storageCapacity >= Self.standardCapacity else { return }
+        (spare + count).initialize(to: consume buffer)
+        count += 1
     }
 }
