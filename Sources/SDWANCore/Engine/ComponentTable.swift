@@ -36,14 +36,16 @@ public final class ComponentTable<Element>: RandomAccessCollection, MutableColle
     public var startIndex: Int { 0 }
     public var endIndex: Int { count }
 
+    /// Bounds-checked with one unsigned comparison (a negative index is a huge unsigned one): the
+    /// engine's hot paths access links and classes a few dozen times per packet.
     @inlinable
     public subscript(i: Int) -> Element {
         unsafeAddress {
-            precondition(i >= 0 && i < count, "component index out of range")
+            precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "component index out of range")
             return UnsafePointer(base + i)
         }
         unsafeMutableAddress {
-            precondition(i >= 0 && i < count, "component index out of range")
+            precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "component index out of range")
             return base + i
         }
     }

@@ -28,7 +28,7 @@ struct DeadlineCache: ~Copyable {
     /// Entry `i`'s deadline as of the last refresh.
     @inline(__always)
     func deadline(_ i: Int) -> Instant? {
-        precondition(i >= 0 && i < count, "no deadline entry \(i)")
+        precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "no deadline entry \(i)")
         let n = entries[i]
         return n == .max ? nil : Instant(nanoseconds: n)
     }
