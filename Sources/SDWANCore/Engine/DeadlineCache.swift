@@ -16,6 +16,8 @@ struct DeadlineCache: ~Copyable {
     private var stale: UInt64 = ~0
     /// The earliest entry after the last refresh (`Int64.max`: none).
     private var earliestNanoseconds: Int64 = .max
+    /// The stale bits that name entries (those of entries 0..<min(count, 64)).
+    private var validBits: UInt64 = 0
 
     init() {
         entries = .allocate(capacity: capacity)
@@ -39,7 +41,9 @@ struct DeadlineCache: ~Copyable {
     /// Marks entry `i` stale (call after changing the component's timer state).
     @inline(__always)
     mutating func touch(_ i: Int) {
-        if i < 64 { stale |= 1 << UInt64(i) }
+        // Entries from 64 on are asked on every refresh anyway; their index, taken modulo 64 by
+        // the masking shift, at most marks another entry for one more question (no branch).
+        stale |= 1 &<< UInt64(truncatingIfNeeded: i)
     }
 
     /// Marks every entry stale.
@@ -92,10 +96,11 @@ struct DeadlineCache: ~Copyable {
             }
             entries.initialize(repeating: .max, count: count)
             self.count = count
+            validBits = count >= 64 ? ~0 : (1 << UInt64(count)) &- 1
             earliestNanoseconds = .max
             stale = ~0
         }
-        let bits = stale & (count >= 64 ? ~0 : (1 << UInt64(count)) &- 1)
+        let bits = stale & validBits
         guard bits != 0 || count > 64 else { return nil }
         stale = 0
         return bits
