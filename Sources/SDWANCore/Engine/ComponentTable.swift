@@ -50,6 +50,16 @@ public final class ComponentTable<Element>: RandomAccessCollection, MutableColle
         }
     }
 
+    /// Element `i`'s address, its bounds checked once, for a function that reads and changes one
+    /// element many times in a row (each subscript access checks the bounds and computes the
+    /// address again: a few dozen times per packet in the engine's send and receive paths). The
+    /// subscript's rules hold: valid while the table's count does not change.
+    @inlinable @inline(__always)
+    public func address(of i: Int) -> UnsafeMutablePointer<Element> {
+        precondition(UInt(bitPattern: i) < UInt(bitPattern: count), "component index out of range")
+        return base + i
+    }
+
     /// Adds `element` at the end.
     public func append(_ element: consuming Element) {
         if count == capacity {

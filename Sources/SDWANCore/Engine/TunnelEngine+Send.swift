@@ -74,24 +74,25 @@ extension TunnelEngine {
         // marks the class's deadline stale); an unprotected packet leaves them alone.
         let sequence = nextTunnelSequence
         nextTunnelSequence &+= 1
+        let cls = classes.address(of: c)  // bounds checked once (`ComponentTable.address(of:)`)
         // `balance` over several links: one copy, on the link of earliest expected delivery, with
         // the flow's sequence so the receiver can restore the flow's order (docs/path-selection.md).
         var flow: DataMemberHeader.Flow?
         // One link for a striped packet (kept apart from `choice.links` so no array is built).
         var single: Int?
-        if classes[c].isBalance && classes[c].selector.choice.links.count > 1 {
+        if cls.pointee.isBalance && cls.pointee.selector.choice.links.count > 1 {
             let bucket = flowBuckets.bucket(of: inner)
-            if classes[c].flowSequences.isEmpty {
-                classes[c].flowSequences = [UInt32](repeating: 0, count: FlowReorder.flowBuckets)
+            if cls.pointee.flowSequences.isEmpty {
+                cls.pointee.flowSequences = [UInt32](repeating: 0, count: FlowReorder.flowBuckets)
             }
-            flow = .init(id: bucket, sequence: classes[c].flowSequences[Int(bucket)])
-            classes[c].flowSequences[Int(bucket)] &+= 1
-            single = earliestDelivery(classes[c].selector.choice.links, size: packet.readableBytes)
+            flow = .init(id: bucket, sequence: cls.pointee.flowSequences[Int(bucket)])
+            cls.pointee.flowSequences[Int(bucket)] &+= 1
+            single = earliestDelivery(cls.pointee.selector.choice.links, size: packet.readableBytes)
         }
         // A member longer than the encoder was sized for (the hub learned larger link MTUs) goes
         // unprotected rather than trap.
         let memberLength = DataMemberHeader.maximumLength + packet.readableBytes
-        let protected = classes[c].protects(memberLength: memberLength)
+        let protected = cls.pointee.protects(memberLength: memberLength)
         var header = DataFrameHeader(
             classID: UInt8(c),
             fecSequence: protected ? 0 : nil,
@@ -125,19 +126,19 @@ extension TunnelEngine {
             // The member (everything after the FEC sequence) is protected as written.
             let memberStart = Self.frameStart + header.memberOffset
             let fecSequence = buffer.withUnsafeReadableBytes { raw in
-                classes[c].encoder!.protect(UnsafeRawBufferPointer(rebasing: raw[memberStart...]), now: now)
+                cls.pointee.encoder!.protect(UnsafeRawBufferPointer(rebasing: raw[memberStart...]), now: now)
             }
             header.fecSequence = fecSequence
             buffer.setInteger(fecSequence, at: buffer.readerIndex + Self.frameStart + 2)
         }
-        let outerDSCP = classes[c].outerDSCP ?? dscp
-        if classes[c].selector.choice.reason == .leastBad { classes[c].counters.sentOffSLA &+= 1 }
+        let outerDSCP = cls.pointee.outerDSCP ?? dscp
+        if cls.pointee.selector.choice.reason == .leastBad { cls.pointee.counters.sentOffSLA &+= 1 }
         if let single {
             enqueue(QueuedPacket(payload: consume buffer, classIndex: c, dscp: outerDSCP), onLink: single, now: now)
         } else {
             // The last link takes the buffer itself: a packet may leave at once (`enqueue`), and a
             // reference still held here would make its timestamp write copy the whole buffer.
-            let last = classes[c].selector.choice.links.count - 1
+            let last = cls.pointee.selector.choice.links.count - 1
             for k in 0..<last {
                 // The other links get copies of their own, sized to the datagram: with a shared
                 // buffer, `send`'s timestamp write copied it through NIO with its whole storage
@@ -147,13 +148,13 @@ extension TunnelEngine {
                 buffer.withUnsafeReadableBytes { _ = copy.writeBytes($0) }
                 enqueue(
                     QueuedPacket(payload: consume copy, classIndex: c, dscp: outerDSCP),
-                    onLink: classes[c].selector.choice.links[k],
+                    onLink: cls.pointee.selector.choice.links[k],
                     now: now
                 )
             }
             enqueue(
                 QueuedPacket(payload: consume buffer, classIndex: c, dscp: outerDSCP),
-                onLink: classes[c].selector.choice.links[last],
+                onLink: cls.pointee.selector.choice.links[last],
                 now: now
             )
         }
@@ -310,7 +311,8 @@ extension TunnelEngine {
     /// Writes the timestamp, lets monitor frames ride when there is room, seals and queues (the
     /// buffer moves into the transmit queue: pass its last reference).
     func send(_ payload: consuming ByteBuffer, onLink i: Int, classIndex: Int?, dscp: UInt8, now: Instant) {
-        guard let destination = links[i].destination else {
+        let link = links.address(of: i)  // bounds checked once (`ComponentTable.address(of:)`)
+        guard let destination = link.pointee.destination else {
             count(.noDestination)
             return
         }
@@ -325,31 +327,36 @@ extension TunnelEngine {
         // Probe + report together need under 128 bytes; ride only where they surely fit. The
         // inlined due test first: most packets carry none, and the call passed the engine's
         // random source as an existential (projected on every call).
-        if payload.readableBytes + WireFormat.tagLength + 128 <= links[i].datagramBudget,
-            links[i].monitor.hasFrameDue(now: now)
+        if payload.readableBytes + WireFormat.tagLength + 128 <= link.pointee.datagramBudget,
+            link.pointee.monitor.hasFrameDue(now: now)
         {
-            while links[i].monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
+            while link.pointee.monitor.pollFrame(now: now, into: &payload, using: &random) != nil {}
         }
         // Through the constant, not a binding (`if let` retained and released the session).
         let result =
             if edgeSession != nil {
-                edgeSession!.seal(&payload, linkID: links[i].configuration.id, now: now)
+                edgeSession!.seal(&payload, linkID: link.pointee.configuration.id, now: now)
             } else {
-                hubSession!.seal(&payload, linkID: links[i].configuration.id, now: now)
+                hubSession!.seal(&payload, linkID: link.pointee.configuration.id, now: now)
             }
         guard case .success(let header) = result else {
             count(.sealFailed)
             return
         }
-        links[i].monitor.handlePacketSent(linkCounter: header.counter, now: now)
-        links[i].packetsSent &+= 1
-        links[i].bytesSent &+= UInt64(payload.readableBytes)
+        link.pointee.monitor.handlePacketSent(linkCounter: header.counter, now: now)
+        link.pointee.packetsSent &+= 1
+        link.pointee.bytesSent &+= UInt64(payload.readableBytes)
         if let classIndex {
             classes[classIndex].counters.wirePackets &+= 1
             classes[classIndex].counters.wireBytes &+= UInt64(payload.readableBytes)
         }
         transmits.append(
-            Transmit(linkID: links[i].configuration.id, destination: destination, datagram: consume payload, dscp: dscp)
+            Transmit(
+                linkID: link.pointee.configuration.id,
+                destination: destination,
+                datagram: consume payload,
+                dscp: dscp
+            )
         )
     }
 
