@@ -292,11 +292,12 @@ extension TunnelEngine {
     /// and the monitors' deadlines wake `handleTimeout` for the rest).
     func flush(now: Instant, monitors: Bool = true) {
         for i in links.indices {
+            let link = links.address(of: i)  // bounds checked once (`ComponentTable.address(of:)`)
             // Most shapers are empty most of the time, and a backlogged one mostly waits for
             // tokens: ask only the others (a dequeue then would change nothing).
-            if links[i].shaper.mayDequeue(now: now) {
+            if link.pointee.shaper.mayDequeue(now: now) {
                 touchLink(i)
-                while let (item, _) = links[i].shaper.dequeue(now: now) {
+                while let (item, _) = link.pointee.shaper.dequeue(now: now) {
                     // The queue gave up its reference and `consume` moves the payload out of the
                     // item (a copy alive while the seal ran made it copy the buffer), so sealing in
                     // place copies nothing and `send` moves it on into the transmit queue.
@@ -304,7 +305,10 @@ extension TunnelEngine {
                     send((consume item).payload, onLink: i, classIndex: classIndex, dscp: dscp, now: now)
                 }
             }
-            if monitors { sendMonitorFrames(onLink: i, now: now) }
+            // `sendMonitorFrames`, with the link's address at hand.
+            if monitors && link.pointee.monitor.hasFrameDue(now: now) {
+                writeMonitorFrames(onLink: i, now: now, reply: nil)
+            }
         }
     }
 
