@@ -107,8 +107,12 @@ public struct CountLossWindow: Sendable {
     }
 
     public mutating func add(lost isLost: Bool) {
-        if samples == outcomes.count { lost -= Int(outcomes[next]) } else { samples += 1 }
-        outcomes[next] = isLost ? 1 : 0
+        let old = outcomes[next]
+        if samples == outcomes.count { lost -= Int(old) } else { samples += 1 }
+        // Written only when it changes (a received packet replacing a received one, or filling a
+        // slot still 0, as most do): each array write checks the array's uniqueness.
+        let new: UInt8 = isLost ? 1 : 0
+        if new != old { outcomes[next] = new }
         if isLost { lost += 1 }
         next = next + 1 == outcomes.count ? 0 : next + 1
     }
