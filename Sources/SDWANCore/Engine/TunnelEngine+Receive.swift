@@ -67,23 +67,26 @@ extension TunnelEngine {
             return
         }
         touchLink(i)
-        links[i].packetsReceived &+= 1
-        links[i].bytesReceived &+= UInt64(
+        // Bounds checked once (`ComponentTable.address(of:)`); used only before the frames are
+        // handled, since an announcement among them may add or remove links.
+        let link = links.address(of: i)
+        link.pointee.packetsReceived &+= 1
+        link.pointee.bytesReceived &+= UInt64(
             payloadBytes + WireFormat.transportHeaderLength + WireFormat.tagLength
         )
-        if let last = links[i].lastReceiverIndex, last != opened.receiverIndex {
-            links[i].monitor.handleReceiveCounterReset()
+        if let last = link.pointee.lastReceiverIndex, last != opened.receiverIndex {
+            link.pointee.monitor.handleReceiveCounterReset()
         }
-        links[i].lastReceiverIndex = opened.receiverIndex
-        links[i].monitor.handlePacketReceived(counter: opened.counter, timestamp: timestamp, now: now)
-        if case .hub = keys, links[i].destination != source {
-            links[i].destination = source
+        link.pointee.lastReceiverIndex = opened.receiverIndex
+        link.pointee.monitor.handlePacketReceived(counter: opened.counter, timestamp: timestamp, now: now)
+        if case .hub = keys, link.pointee.destination != source {
+            link.pointee.destination = source
             selectionDirty = true
             // The outer header follows the address the link is reached at: a link announced
             // before its first packet, or one that moved between IPv4 and IPv6, had the other
             // family's 20 bytes counted (and sent datagrams 20 bytes too long on IPv6).
-            if links[i].configuration.ipv6Outer == source.address.isV4 {
-                links[i].configuration.ipv6Outer = !source.address.isV4
+            if link.pointee.configuration.ipv6Outer == source.address.isV4 {
+                link.pointee.configuration.ipv6Outer = !source.address.isV4
                 updateInnerMTU()
             }
         }
