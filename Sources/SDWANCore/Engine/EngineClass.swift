@@ -5,8 +5,15 @@ import NIOCore
 struct EngineClass {
     var selector: PathSelector
     var fecPolicy: ClassFECPolicy?
+    /// Set or cleared only through `setEncoder(_:)` (which keeps `encoderIsSet` in step); its
+    /// payload is changed in place (`encoder!.protect(…)`).
     var encoder: FECEncoder?
     var decoder: FECDecoder?
+    /// Whether `encoder` and `decoder` are set, kept beside them: testing a large optional is an
+    /// outlined call (its tag lies in the payload's spare bits), and the protection and deadline
+    /// tests run on most packets. Checked against the optionals in debug builds.
+    private(set) var encoderIsSet = false
+    private let decoderIsSet: Bool
     var controller: FECController?
     /// Packets waiting for a link while every allowed link is down (bounded in count and time).
     var hold: CircularBuffer<(packet: ByteBuffer, dscp: UInt8, since: Instant)>
@@ -32,10 +39,12 @@ struct EngineClass {
         outerDSCP = trafficClass.outerDSCP
         fecPolicy = fec
         hold = CircularBuffer(initialCapacity: 16)
+        decoderIsSet = fec != nil
         guard let fec else { return }
         let adaptive = fec.adaptive.map(FECController.init(configuration:))
         controller = adaptive
         if adaptive == nil {
+            encoderIsSet = true
             encoder = FECEncoder(
                 configuration: .init(
                     classID: classID,
@@ -65,30 +74,34 @@ struct EngineClass {
     // packet and every deadline query (seen in the optimised assembly); `if case .some` tests
     // without a copy, and `inPlace(&encoder!)` reaches the payload through an `inout` borrow.
 
+    /// Sets or clears the encoder (FEC adaptation).
+    mutating func setEncoder(_ encoder: FECEncoder?) {
+        encoderIsSet = encoder != nil
+        self.encoder = encoder
+    }
+
     /// Whether the class has an encoder that can carry a member of `length` bytes.
     mutating func protects(memberLength length: Int) -> Bool {
-        guard case .some = encoder else { return false }
+        guard encoderIsSet else { return false }
         return inPlace(&encoder!) { $0.configuration.maxMemberLength >= length }
     }
 
     /// Whether the encoder has closed a group whose parity waits to be sent.
     mutating func hasParityReady() -> Bool {
-        guard case .some = encoder else { return false }
+        guard encoderIsSet else { return false }
         return inPlace(&encoder!) { $0.nextParityLongestMember != nil }
     }
 
     /// Whether the class receives parity (it has a decoder).
-    mutating func hasDecoder() -> Bool {
-        guard case .some = decoder else { return false }
-        return true
-    }
+    mutating func hasDecoder() -> Bool { decoderIsSet }
 
     /// The earliest instant the class's timers need `handleTimeout`: an FEC group closing, held
     /// parity expiring, a reorder hold or a held packet running out.
     mutating func nextDeadline() -> Instant? {
+        assert(encoderIsSet == (encoder != nil) && decoderIsSet == (decoder != nil), "FEC flags out of step")
         var earliest: Instant?
-        if case .some = encoder { earliest = inPlace(&encoder!) { $0.nextDeadline() } }
-        if case .some = decoder, let d = inPlace(&decoder!, { $0.nextDeadline() }), earliest.map({ d < $0 }) ?? true {
+        if encoderIsSet { earliest = inPlace(&encoder!) { $0.nextDeadline() } }
+        if decoderIsSet, let d = inPlace(&decoder!, { $0.nextDeadline() }), earliest.map({ d < $0 }) ?? true {
             earliest = d
         }
         if !hold.isEmpty {

@@ -359,7 +359,7 @@ extension TunnelEngine {
             if classes[c].encoder != nil {
                 classes[c].encoder!.flush(now: now)
                 drainParity(c, now: now)
-                classes[c].encoder = nil
+                classes[c].setEncoder(nil)
             }
         case .on(let k):
             let wanted = FECEncoder.Configuration(
@@ -370,7 +370,7 @@ extension TunnelEngine {
                 maxMemberLength: maxMember
             )
             if classes[c].encoder == nil {
-                classes[c].encoder = FECEncoder(configuration: wanted)
+                classes[c].setEncoder(FECEncoder(configuration: wanted))
             } else if classes[c].encoder!.configuration != wanted {
                 classes[c].encoder!.reconfigure(wanted, now: now)
                 drainParity(c, now: now)
