@@ -71,8 +71,9 @@ struct EngineClass {
 
     // In-place reads of the optional components. `encoder != nil`, `encoder.map { … }` or
     // `encoder?.method()` copied the whole component (its arrays retained and released) on every
-    // packet and every deadline query (seen in the optimised assembly); `if case .some` tests
-    // without a copy, and `inPlace(&encoder!)` reaches the payload through an `inout` borrow.
+    // packet and every deadline query (seen in the optimised assembly); `encoderIsSet` and
+    // `decoderIsSet` test without a copy or a call, and `inPlace(&encoder!)` reaches the payload
+    // through an `inout` borrow.
 
     /// Sets or clears the encoder (FEC adaptation).
     mutating func setEncoder(_ encoder: FECEncoder?) {

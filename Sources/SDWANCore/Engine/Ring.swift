@@ -88,8 +88,8 @@ struct Ring<Element> {
 /// The FIFO queue of an engine's or a hub's outputs (transmits, deliveries, events): a power-of-two
 /// ring like `Ring`, in memory of its own. Noncopyable, so that memory is never shared: an append
 /// or a pop needs no uniqueness check (an array-backed ring paid one on each, four per packet
-/// through an engine and as many through the hub), and elements move in and out without the
-/// optional `Ring` wraps them in.
+/// through an engine and as many through the hub), and elements move in and out without an
+/// optional around each.
 @usableFromInline
 struct OutputQueue<Element>: ~Copyable {
     @usableFromInline var storage: UnsafeMutablePointer<Element>
