@@ -173,50 +173,35 @@ import Testing
     /// and realtime items arrive while a bulk head waits.
     @Test func askingBetweenDeadlinesChangesNothing() {
         let configuration = ShaperConfiguration(rateBitsPerSecond: 1_000_000, burstBytes: 2_500)
-        var sparse = LinkShaper<Int>(configuration: configuration)
-        var dense = LinkShaper<Int>(configuration: configuration)
-        var sparseOut: [(Int, Instant)] = []
-        var denseOut: [(Int, Instant)] = []
-        func drain(_ shaper: inout LinkShaper<Int>, at now: Instant, into out: inout [(Int, Instant)]) {
-            while let (e, _) = shaper.dequeue(now: now) { out.append((e, now)) }
-        }
-        var now = Instant.zero
-        let end = Instant.zero + .milliseconds(900)
-        var next = 0
-        while now < end {
-            let arrival = Instant.zero + .microseconds(Int64(next) * 3_100)
-            let deadline = sparse.nextDeadline()
-            now = min(arrival, deadline.map { max($0, now) } ?? arrival)
-            drain(&sparse, at: now, into: &sparseOut)
-            if now == arrival {
-                let realtime = next % 4 == 1
-                let size = realtime ? 200 : 400 + next % 7 * 150
-                _ = sparse.enqueue(next, size: size, priority: realtime ? .realtime : .bulk, now: now)
-                drain(&sparse, at: now, into: &sparseOut)
-                next += 1
+        /// The arrivals (every 3.1 ms; a quarter realtime, 200 bytes; the rest bulk, 400–1 300)
+        /// into a fresh shaper, asked at each arrival and deadline, and every `tick` if given.
+        func run(askingEvery tick: Int64?) -> (out: [(Int, Instant)], backlog: Int) {
+            var shaper = LinkShaper<Int>(configuration: configuration)
+            var out: [(Int, Instant)] = []
+            var now = Instant.zero
+            var next = 0
+            while now < .zero + .milliseconds(900) {
+                let arrival = Instant.zero + .microseconds(Int64(next) * 3_100)
+                var at = shaper.nextDeadline().map { min(arrival, max($0, now)) } ?? arrival
+                if let tick { at = min(at, .zero + .microseconds((now.nanoseconds / (tick * 1_000) + 1) * tick)) }
+                now = at
+                while let (e, _) = shaper.dequeue(now: now) { out.append((e, now)) }
+                if now == arrival {
+                    let realtime = next % 4 == 1
+                    let size = realtime ? 200 : 400 + next % 7 * 150
+                    _ = shaper.enqueue(next, size: size, priority: realtime ? .realtime : .bulk, now: now)
+                    while let (e, _) = shaper.dequeue(now: now) { out.append((e, now)) }
+                    next += 1
+                }
             }
+            return (out, shaper.backlogBytes)
         }
-        // The same arrivals to `dense`, asked every 250 µs and at its deadlines too.
-        now = .zero
-        next = 0
-        while now < end {
-            let arrival = Instant.zero + .microseconds(Int64(next) * 3_100)
-            let tick = Instant.zero + .microseconds((now.nanoseconds / 250_000 + 1) * 250)
-            let deadline = dense.nextDeadline().map { max($0, now) }
-            now = min(arrival, tick, deadline ?? tick)
-            drain(&dense, at: now, into: &denseOut)
-            if now == arrival {
-                let realtime = next % 4 == 1
-                let size = realtime ? 200 : 400 + next % 7 * 150
-                _ = dense.enqueue(next, size: size, priority: realtime ? .realtime : .bulk, now: now)
-                drain(&dense, at: now, into: &denseOut)
-                next += 1
-            }
-        }
+        let (sparseOut, backlog) = run(askingEvery: nil)
+        let (denseOut, _) = run(askingEvery: 250)
         #expect(sparseOut.count > 150)
         #expect(sparseOut.map(\.0) == denseOut.map(\.0))
         #expect(sparseOut.map(\.1) == denseOut.map(\.1))
-        #expect(sparse.backlogBytes > 0)  // the arrivals outran the rate
+        #expect(backlog > 0)  // the arrivals outran the rate
     }
 
     @Test func fullQueueDropsEarlyAndCounts() {
