@@ -201,8 +201,7 @@ public struct LinkShaper<Element> {
             if let until = headWaitsUntil, now < until { return nil }
             refill(now)
             guard tokens >= Double(size) else {
-                headWaitsUntil = nil
-                headWaitsUntil = nextDeadline()  // from the state just refilled
+                headWaitsUntil = tokensEnough(for: size, after: lastRefill ?? now)  // as just refilled
                 return nil
             }
             tokens -= Double(size)
@@ -227,6 +226,11 @@ public struct LinkShaper<Element> {
         if let headWaitsUntil { return headWaitsUntil }  // set only while an item waits
         guard let (_, size) = head() else { return nil }
         guard configuration.rateBitsPerSecond > 0, let last = lastRefill else { return lastRefill ?? .zero }
+        return tokensEnough(for: size, after: last)
+    }
+
+    /// The instant the bucket, as refilled at `last` (a rate is set), holds `size` bytes of tokens.
+    private func tokensEnough(for size: Int, after last: Instant) -> Instant {
         let missing = Double(size) - tokens
         if missing <= 0 { return last }
         let bytesPerSecond = Double(configuration.rateBitsPerSecond) / 8
